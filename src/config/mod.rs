@@ -1,0 +1,544 @@
+//! Typed settings: explicit option > global setting > default.
+//!
+//! Every setting of the original storage is here under the same option name and global
+//! name ([`SETTINGS`] is the table). [`Settings::builder`] resolves them in the original's
+//! order: an explicit option wins, then the storage kind's own value (static storages turn
+//! `querystring_auth` off), then the global settings (the process environment by default,
+//! or any [`GlobalSource`]), then the default. Everything is parsed and validated once, at
+//! `build()`, and a bad value is an [`ErrorKind::InvalidSetting`](crate::ErrorKind) error
+//! that names the setting.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use storages_s3::config::{AddressingStyle, Settings};
+//!
+//! let globals = HashMap::from([
+//!     ("AWS_STORAGE_BUCKET_NAME".to_string(), "media-bucket".to_string()),
+//!     ("AWS_S3_ADDRESSING_STYLE".to_string(), "path".to_string()),
+//! ]);
+//! let settings = Settings::builder()
+//!     .option("location", "uploads")
+//!     .global_source(globals)
+//!     .build()
+//!     .unwrap();
+//! assert_eq!(settings.bucket_name.as_deref(), Some("media-bucket"));
+//! assert_eq!(settings.location, "uploads");
+//! assert_eq!(settings.effective_addressing_style(), AddressingStyle::Path);
+//! ```
+
+mod provider;
+mod secret;
+mod table;
+mod values;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+pub use provider::ProviderDefaults;
+pub use secret::Secret;
+pub use table::{Origin, SETTINGS, SettingInfo, SettingKey, Settings};
+pub use values::{
+    AddressingStyle, ChecksumPolicy, ClientConfig, Endpoint, ListObjectsVersion, OBJECT_PARAMETERS, ObjectParameters,
+    ParamUse, Provider, Proxies, ProxyUrl, ResolveOverrides, RetriesConfig, RetryMode, SettingValue, SignatureVersion,
+    TransferConfig, Verify,
+};
+
+use crate::error::{Error, Result};
+
+/// Where global settings come from: the process environment ([`Env`], the default) or any
+/// map of names to values, so a server can pass its own configuration.
+///
+/// An empty value counts as unset.
+pub trait GlobalSource: Send + Sync {
+    /// The value of the global setting `name`, if set.
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment as a [`GlobalSource`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Env;
+
+impl GlobalSource for Env {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl GlobalSource for HashMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        HashMap::get(self, name).cloned()
+    }
+}
+
+impl GlobalSource for BTreeMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        BTreeMap::get(self, name).cloned()
+    }
+}
+
+/// No global settings at all: only options and defaults.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoGlobals;
+
+impl GlobalSource for NoGlobals {
+    fn get(&self, _: &str) -> Option<String> {
+        None
+    }
+}
+
+/// Which storage the settings are for: they differ only in defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StorageKind {
+    /// `S3Storage`: user uploads.
+    #[default]
+    Media,
+    /// `S3StaticStorage`: `querystring_auth` is off, and only an explicit option turns it
+    /// on (the original's class attribute beats global settings).
+    Static,
+    /// `S3ManifestStaticStorage`: as `Static`, with hashed names and a manifest.
+    ManifestStatic,
+}
+
+impl StorageKind {
+    /// The original's class name, for messages.
+    pub fn class_name(self) -> &'static str {
+        match self {
+            StorageKind::Media => "S3Storage",
+            StorageKind::Static => "S3StaticStorage",
+            StorageKind::ManifestStatic => "S3ManifestStaticStorage",
+        }
+    }
+
+    /// The value a storage class fixes for a setting, above global settings.
+    fn class_value(self, key: SettingKey) -> Option<&'static str> {
+        match (self, key) {
+            (StorageKind::Static | StorageKind::ManifestStatic, SettingKey::QuerystringAuth) => Some("false"),
+            _ => None,
+        }
+    }
+}
+
+/// Builds [`Settings`]: collects options, then resolves and validates everything at
+/// [`build`](SettingsBuilder::build).
+pub struct SettingsBuilder {
+    kind: StorageKind,
+    options: Vec<(SettingKey, String)>,
+    unknown: Vec<String>,
+    source: Box<dyn GlobalSource>,
+}
+
+impl std::fmt::Debug for SettingsBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let options: Vec<_> = self
+            .options
+            .iter()
+            .map(|(k, v)| (k.option_name(), if k.info().secret { "***" } else { v.as_str() }))
+            .collect();
+        f.debug_struct("SettingsBuilder")
+            .field("kind", &self.kind)
+            .field("options", &options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SettingsBuilder {
+    fn default() -> Self {
+        SettingsBuilder {
+            kind: StorageKind::Media,
+            options: Vec::new(),
+            unknown: Vec::new(),
+            source: Box::new(Env),
+        }
+    }
+}
+
+impl SettingsBuilder {
+    /// Settings for this kind of storage.
+    pub fn kind(mut self, kind: StorageKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// An explicit option, by option name (`"bucket_name"`), as a string. An unknown name
+    /// makes `build()` fail, as the original refuses unknown options.
+    pub fn option(mut self, name: &str, value: impl Into<String>) -> Self {
+        match SettingKey::from_option_name(name) {
+            Some(key) => self.options.push((key, value.into())),
+            None => self.unknown.push(name.to_owned()),
+        }
+        self
+    }
+
+    /// An explicit option, by typed key.
+    pub fn with(mut self, key: SettingKey, value: impl Into<String>) -> Self {
+        self.options.push((key, value.into()));
+        self
+    }
+
+    /// Many explicit options by option name, such as a map read from a config file.
+    pub fn options<K: AsRef<str>, V: Into<String>>(mut self, options: impl IntoIterator<Item = (K, V)>) -> Self {
+        for (k, v) in options {
+            self = self.option(k.as_ref(), v);
+        }
+        self
+    }
+
+    /// Where global settings are read (default: the process environment).
+    pub fn global_source(mut self, source: impl GlobalSource + 'static) -> Self {
+        self.source = Box::new(source);
+        self
+    }
+
+    /// Ignore global settings: options over defaults only.
+    pub fn no_globals(self) -> Self {
+        self.global_source(NoGlobals)
+    }
+
+    /// Resolves every setting (option > storage kind > global > default), parses and
+    /// validates them.
+    pub fn build(self) -> Result<Settings> {
+        if let Some(name) = self.unknown.first() {
+            return Err(Error::invalid_setting(
+                name,
+                format!("Invalid setting '{name}' for {}", self.kind.class_name()),
+            ));
+        }
+        let mut settings = Settings::defaults();
+        for &key in SettingKey::ALL {
+            let info = key.info();
+            // The last explicit value of a key wins, as with keyword arguments.
+            let explicit = self
+                .options
+                .iter()
+                .rev()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| (v.clone(), None));
+            let chosen = explicit
+                .or_else(|| self.kind.class_value(key).map(|v| (v.to_owned(), None)))
+                .or_else(|| {
+                    info.globals.iter().find_map(|g| {
+                        self.source
+                            .get(g)
+                            .filter(|v| !v.trim().is_empty())
+                            .map(|v| (v, Some(*g)))
+                    })
+                });
+            if let Some((raw, global)) = chosen {
+                settings.set_raw(key, &raw).map_err(|why| {
+                    let from = global.map(|g| format!(" (from {g})")).unwrap_or_default();
+                    let shown = if info.secret {
+                        String::new()
+                    } else {
+                        format!(" {raw:?}")
+                    };
+                    Error::invalid_setting(info.option, format!("invalid value{shown}{from}: {why}"))
+                })?;
+            }
+        }
+        settings.validate_for(self.kind)?;
+        Ok(settings)
+    }
+}
+
+/// S3's bucket naming rules, with the legacy us-east-1 allowance for upper case and
+/// underscores (such names only work in path style).
+pub(crate) fn check_bucket_name(name: &str) -> std::result::Result<(), String> {
+    if !(3..=255).contains(&name.len()) {
+        return Err("must be 3 to 63 characters long (255 for legacy names)".into());
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+    {
+        return Err("may only contain letters, digits, `.`, `-` and `_`".into());
+    }
+    if !name.as_bytes()[0].is_ascii_alphanumeric() {
+        return Err("must start with a letter or digit".into());
+    }
+    Ok(())
+}
+
+/// Whether a bucket can be a DNS label in virtual-hosted style.
+pub(crate) fn is_dns_compatible(bucket: &str) -> bool {
+    (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && !bucket.starts_with(['-', '.'])
+        && !bucket.ends_with(['-', '.'])
+        && !bucket.contains("..")
+        && bucket.parse::<std::net::Ipv4Addr>().is_err()
+}
+
+/// A region name: lower-case letters, digits and dashes (`auto` included).
+pub(crate) fn check_region(region: &str) -> std::result::Result<(), String> {
+    if region.is_empty() || region.len() > 64 {
+        return Err("must be 1 to 64 characters".into());
+    }
+    if !region
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err("may only contain lower-case letters, digits and `-`".into());
+    }
+    Ok(())
+}
+
+const MIB: u64 = 1024 * 1024;
+
+impl Settings {
+    /// A builder for media storage settings, reading globals from the environment.
+    pub fn builder() -> SettingsBuilder {
+        SettingsBuilder::default()
+    }
+
+    /// Settings from the environment alone, as a Django project's settings would give them.
+    pub fn from_env() -> Result<Settings> {
+        Settings::builder().build()
+    }
+
+    /// Checks what the original left to fail later (SPEC §7.13): a missing bucket, a
+    /// location with a leading slash, malformed domains, partial credentials, ...
+    /// `build()` calls it; call it again after changing fields by hand.
+    pub fn validate(&mut self) -> Result<()> {
+        self.validate_for(StorageKind::Media)
+    }
+
+    fn validate_for(&mut self, kind: StorageKind) -> Result<()> {
+        let bucket = self.bucket_name.as_deref().ok_or_else(|| {
+            Error::invalid_setting("bucket_name", "a bucket name is required (AWS_STORAGE_BUCKET_NAME)")
+        })?;
+        check_bucket_name(bucket).map_err(|why| {
+            Error::new(
+                crate::ErrorKind::InvalidBucketName,
+                format!("bucket name {bucket:?} {why}"),
+            )
+        })?;
+        if self.location.starts_with('/') {
+            return Err(Error::invalid_setting(
+                "location",
+                format!(
+                    "{}.location cannot begin with a leading slash. Found '{}'. Use '{}' instead.",
+                    kind.class_name(),
+                    self.location,
+                    self.location.trim_start_matches('/')
+                ),
+            ));
+        }
+        match self.url_protocol.as_str() {
+            "http" | "https" => self.url_protocol.push(':'),
+            p if p.ends_with(':') && p.len() > 1 && p[..p.len() - 1].bytes().all(|b| b.is_ascii_alphanumeric()) => {}
+            _ => {
+                return Err(Error::invalid_setting(
+                    "url_protocol",
+                    "must be a scheme with its colon, such as \"https:\"",
+                ));
+            }
+        }
+        for (name, domain) in [
+            ("custom_domain", &self.custom_domain),
+            ("public_domain", &self.public_domain),
+        ] {
+            if let Some(d) = domain {
+                if d.ends_with('/') {
+                    return Err(Error::invalid_setting(name, "must not end with `/`"));
+                }
+                if d.contains("://") {
+                    return Err(Error::invalid_setting(
+                        name,
+                        "is a host (and optional path), without a scheme",
+                    ));
+                }
+                if d.is_empty() || d.starts_with('/') || d.bytes().any(|b| b <= b' ' || b >= 0x7f) {
+                    return Err(Error::invalid_setting(
+                        name,
+                        "must be a host name, optionally followed by a path",
+                    ));
+                }
+            }
+        }
+        if let Some(region) = self.region_name.as_deref() {
+            check_region(region).map_err(|why| Error::invalid_setting("region_name", why))?;
+        }
+        if let Some(region) = self.client_config.as_ref().and_then(|c| c.region_name.as_deref()) {
+            check_region(region)
+                .map_err(|why| Error::invalid_setting("client_config", format!("region_name {why}")))?;
+        }
+        if self.effective_signature_version() == SignatureVersion::V4
+            && !(1..=604_800).contains(&self.querystring_expire)
+        {
+            return Err(Error::invalid_setting(
+                "querystring_expire",
+                "SigV4 presigned URLs live 1 second to 7 days (604800)",
+            ));
+        }
+        let has_key = self.access_key.as_deref().is_some_and(|k| !k.is_empty());
+        let has_secret = self.secret_key.as_ref().is_some_and(|s| !s.is_empty());
+        if self.session_profile.is_some() && (has_key || has_secret) {
+            return Err(Error::invalid_setting(
+                "session_profile",
+                "AWS_S3_SESSION_PROFILE/session_profile should not be provided with \
+                 AWS_S3_ACCESS_KEY_ID/access_key and AWS_S3_SECRET_ACCESS_KEY/secret_key",
+            ));
+        }
+        if has_key != has_secret {
+            let (missing, given) = if has_key {
+                ("secret_key", "access_key")
+            } else {
+                ("access_key", "secret_key")
+            };
+            return Err(Error::invalid_setting(
+                missing,
+                format!("{given} is set but {missing} is not: give both or neither"),
+            ));
+        }
+        if self.file_buffer_size < 5 * MIB {
+            return Err(Error::invalid_setting(
+                "file_buffer_size",
+                "must be at least 5 MiB (5242880), S3's smallest part",
+            ));
+        }
+        self.transfer_config
+            .check()
+            .map_err(|why| Error::invalid_setting("transfer_config", why))?;
+        if let Verify::CaBundle(path) = &self.verify {
+            if !path.is_file() {
+                return Err(Error::invalid_setting(
+                    "verify",
+                    format!("CA bundle {} is not a readable file", path.display()),
+                ));
+            }
+        }
+        if self.effective_max_attempts() == 0 {
+            return Err(Error::invalid_setting("max_attempts", "must be at least 1"));
+        }
+        if self.effective_region() == "auto" && self.endpoint_url.is_none() {
+            return Err(Error::invalid_setting(
+                "region_name",
+                "region `auto` needs an endpoint_url (it is not an AWS region)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The bucket name (validated present by `build()`).
+    pub fn bucket(&self) -> &str {
+        self.bucket_name.as_deref().unwrap_or_default()
+    }
+
+    /// The known differences of the configured provider (AWS when none is set).
+    pub fn provider_defaults(&self) -> ProviderDefaults {
+        ProviderDefaults::of(self.provider.unwrap_or(Provider::Aws))
+    }
+
+    /// Addressing style: `client_config` replaces the setting; then the provider's.
+    pub fn effective_addressing_style(&self) -> AddressingStyle {
+        match &self.client_config {
+            Some(c) => c.addressing_style.unwrap_or(AddressingStyle::Auto),
+            None => self
+                .addressing_style
+                .unwrap_or(self.provider_defaults().addressing_style),
+        }
+    }
+
+    /// Signature version: `client_config` replaces the setting.
+    pub fn effective_signature_version(&self) -> SignatureVersion {
+        match &self.client_config {
+            Some(c) => c.signature_version.unwrap_or(SignatureVersion::V4),
+            None => self.signature_version,
+        }
+    }
+
+    /// Proxies: `client_config` replaces the setting.
+    pub fn effective_proxies(&self) -> Proxies {
+        match &self.client_config {
+            Some(c) => c.proxies.clone().unwrap_or_default(),
+            None => self.proxies.clone().unwrap_or_default(),
+        }
+    }
+
+    /// Signing region: `client_config`, the setting, the provider's, else `us-east-1`.
+    pub fn effective_region(&self) -> &str {
+        self.client_config
+            .as_ref()
+            .and_then(|c| c.region_name.as_deref())
+            .or(self.region_name.as_deref())
+            .unwrap_or(self.provider_defaults().region)
+    }
+
+    /// Checksum policy: `client_config`, the setting, the provider's.
+    pub fn effective_checksum_policy(&self) -> ChecksumPolicy {
+        self.client_config
+            .as_ref()
+            .and_then(|c| c.request_checksum_calculation)
+            .or(self.request_checksum_calculation)
+            .unwrap_or(self.provider_defaults().checksum_policy)
+    }
+
+    /// ListObjects version: the setting, else the provider's.
+    pub fn effective_list_objects_version(&self) -> ListObjectsVersion {
+        self.list_objects_version
+            .unwrap_or(self.provider_defaults().list_objects_version)
+    }
+
+    /// Whether `If-None-Match: *` uploads are honoured: the setting, else the provider's.
+    pub fn effective_conditional_writes(&self) -> bool {
+        self.conditional_writes
+            .unwrap_or(self.provider_defaults().conditional_writes)
+    }
+
+    /// Whether DeleteObjects is available: the setting, else the provider's.
+    pub fn effective_bulk_delete(&self) -> bool {
+        self.bulk_delete.unwrap_or(self.provider_defaults().bulk_delete)
+    }
+
+    /// Connect timeout: `client_config`, the setting, else 60 s (botocore's).
+    pub fn effective_connect_timeout(&self) -> Duration {
+        self.client_config
+            .as_ref()
+            .and_then(|c| c.connect_timeout)
+            .or(self.connect_timeout)
+            .unwrap_or(Duration::from_secs(60))
+    }
+
+    /// Read timeout: `client_config`, the setting, else 60 s (botocore's).
+    pub fn effective_read_timeout(&self) -> Duration {
+        self.client_config
+            .as_ref()
+            .and_then(|c| c.read_timeout)
+            .or(self.read_timeout)
+            .unwrap_or(Duration::from_secs(60))
+    }
+
+    /// Retry mode: `client_config`, the setting, else standard.
+    pub fn effective_retry_mode(&self) -> RetryMode {
+        self.client_config
+            .as_ref()
+            .and_then(|c| c.retries.mode)
+            .or(self.retry_mode)
+            .unwrap_or(RetryMode::Standard)
+    }
+
+    /// Total attempts per request: `client_config`, the setting, else the mode's default.
+    pub fn effective_max_attempts(&self) -> u32 {
+        self.client_config
+            .as_ref()
+            .and_then(|c| c.retries.total_max_attempts)
+            .or(self.max_attempts)
+            .unwrap_or(match self.effective_retry_mode() {
+                RetryMode::Legacy => 5,
+                RetryMode::Standard | RetryMode::Adaptive => 3,
+            })
+    }
+
+    /// Idle connections kept per host: `client_config`, else 10 (botocore's).
+    pub fn effective_max_pool_connections(&self) -> usize {
+        self.client_config
+            .as_ref()
+            .and_then(|c| c.max_pool_connections)
+            .unwrap_or(10)
+    }
+}
+
+#[cfg(test)]
+mod tests;

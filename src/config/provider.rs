@@ -1,0 +1,56 @@
+//! Known differences of S3-compatible services, as defaults a provider preset applies.
+//!
+//! A preset only changes defaults: any setting given explicitly (option or global) wins.
+
+use super::{AddressingStyle, ChecksumPolicy, ListObjectsVersion, Provider};
+
+/// What a provider preset sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProviderDefaults {
+    /// Signing region when none is configured.
+    pub region: &'static str,
+    /// Addressing style when none is configured.
+    pub addressing_style: AddressingStyle,
+    /// Checksum policy when none is configured.
+    pub checksum_policy: ChecksumPolicy,
+    /// ListObjects API version.
+    pub list_objects_version: ListObjectsVersion,
+    /// Whether `If-None-Match: *` on PutObject and CompleteMultipartUpload is honoured.
+    pub conditional_writes: bool,
+    /// Whether DeleteObjects is supported.
+    pub bulk_delete: bool,
+}
+
+impl ProviderDefaults {
+    /// The preset of a provider.
+    pub const fn of(provider: Provider) -> ProviderDefaults {
+        let base = ProviderDefaults {
+            region: "us-east-1",
+            addressing_style: AddressingStyle::Path,
+            // Flexible checksums with aws-chunked trailers break most S3-compatible
+            // services (django-storages #1482), so none are sent unless asked for.
+            checksum_policy: ChecksumPolicy::WhenRequired,
+            list_objects_version: ListObjectsVersion::V2,
+            conditional_writes: true,
+            bulk_delete: true,
+        };
+        match provider {
+            Provider::Aws => ProviderDefaults {
+                addressing_style: AddressingStyle::Auto,
+                ..base
+            },
+            // R2 signs with region `auto` and honours If-None-Match on PutObject.
+            Provider::R2 => ProviderDefaults { region: "auto", ..base },
+            // MinIO and RustFS implement conditional writes (MinIO since 2024, RustFS since 2025).
+            Provider::Minio | Provider::RustFs => base,
+            // Garage's default region is `garage`; it does not document If-None-Match on
+            // PutObject, so writes without overwrite fall back to exists-then-put.
+            Provider::Garage => ProviderDefaults {
+                region: "garage",
+                conditional_writes: false,
+                ..base
+            },
+        }
+    }
+}

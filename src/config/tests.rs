@@ -1,0 +1,367 @@
+use std::collections::HashMap;
+
+use super::*;
+use crate::ErrorKind;
+
+fn globals(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn build(options: &[(&str, &str)], g: &[(&str, &str)]) -> Result<Settings> {
+    Settings::builder()
+        .options(options.iter().copied())
+        .global_source(globals(g))
+        .build()
+}
+
+const BUCKET: (&str, &str) = ("bucket_name", "b-1");
+
+#[test]
+fn table_has_every_original_option_with_its_global_name() {
+    let expect = [
+        ("bucket_name", "AWS_STORAGE_BUCKET_NAME"),
+        ("location", "AWS_LOCATION"),
+        ("file_overwrite", "AWS_S3_FILE_OVERWRITE"),
+        ("object_parameters", "AWS_S3_OBJECT_PARAMETERS"),
+        ("default_acl", "AWS_DEFAULT_ACL"),
+        ("querystring_auth", "AWS_QUERYSTRING_AUTH"),
+        ("querystring_expire", "AWS_QUERYSTRING_EXPIRE"),
+        ("url_protocol", "AWS_S3_URL_PROTOCOL"),
+        ("custom_domain", "AWS_S3_CUSTOM_DOMAIN"),
+        ("public_domain", "AWS_S3_PUBLIC_DOMAIN"),
+        ("endpoint_url", "AWS_S3_ENDPOINT_URL"),
+        ("region_name", "AWS_S3_REGION_NAME"),
+        ("use_ssl", "AWS_S3_USE_SSL"),
+        ("verify", "AWS_S3_VERIFY"),
+        ("addressing_style", "AWS_S3_ADDRESSING_STYLE"),
+        ("signature_version", "AWS_S3_SIGNATURE_VERSION"),
+        ("proxies", "AWS_S3_PROXIES"),
+        ("client_config", "AWS_S3_CLIENT_CONFIG"),
+        ("transfer_config", "AWS_S3_TRANSFER_CONFIG"),
+        ("gzip", "AWS_IS_GZIPPED"),
+        ("gzip_content_types", "GZIP_CONTENT_TYPES"),
+        ("max_memory_size", "AWS_S3_MAX_MEMORY_SIZE"),
+        ("file_name_charset", "AWS_S3_FILE_NAME_CHARSET"),
+        ("access_key", "AWS_S3_ACCESS_KEY_ID"),
+        ("secret_key", "AWS_S3_SECRET_ACCESS_KEY"),
+        ("security_token", "AWS_SESSION_TOKEN"),
+        ("session_profile", "AWS_S3_SESSION_PROFILE"),
+        ("file_buffer_size", "AWS_S3_FILE_BUFFER_SIZE"),
+        ("file_upload_temp_dir", "FILE_UPLOAD_TEMP_DIR"),
+        ("use_tz", "USE_TZ"),
+        ("time_zone", "TIME_ZONE"),
+    ];
+    for (option, global) in expect {
+        let key = SettingKey::from_option_name(option).unwrap_or_else(|| panic!("missing {option}"));
+        assert_eq!(key.info().globals[0], global, "{option}");
+        assert_ne!(key.info().origin, Origin::Extension, "{option}");
+    }
+    // Rows are in key order, so `info()` indexes the table.
+    for (i, row) in SETTINGS.iter().enumerate() {
+        assert_eq!(row.key as usize, i);
+        assert_eq!(SettingKey::from_option_name(row.option), Some(row.key));
+    }
+    assert_eq!(
+        SettingKey::SecretKey.info().globals,
+        ["AWS_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"]
+    );
+    assert_eq!(
+        SettingKey::SecurityToken.info().globals,
+        ["AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"]
+    );
+    assert!(SettingKey::SecretKey.info().secret && SettingKey::SecurityToken.info().secret);
+}
+
+#[test]
+fn defaults_match_the_original() {
+    let s = build(&[BUCKET], &[]).unwrap();
+    assert_eq!(s.location, "");
+    assert!(s.file_overwrite);
+    assert!(s.object_parameters.is_empty());
+    assert_eq!(s.default_acl, None);
+    assert!(s.querystring_auth);
+    assert_eq!(s.querystring_expire, 3600);
+    assert_eq!(s.url_protocol, "https:");
+    assert!(s.use_ssl);
+    assert_eq!(s.verify, Verify::Default);
+    assert_eq!(s.signature_version, SignatureVersion::V4);
+    assert!(!s.gzip);
+    assert_eq!(s.gzip_content_types.len(), 5);
+    assert_eq!(s.max_memory_size, 0);
+    assert_eq!(s.file_name_charset, "utf-8");
+    assert_eq!(s.file_buffer_size, 5 * 1024 * 1024);
+    assert_eq!(s.transfer_config, TransferConfig::default());
+    assert_eq!(s.effective_region(), "us-east-1");
+    assert_eq!(s.effective_addressing_style(), AddressingStyle::Auto);
+    assert_eq!(s.effective_checksum_policy(), ChecksumPolicy::WhenRequired);
+    assert_eq!(s.effective_max_attempts(), 3);
+    assert_eq!(s.effective_connect_timeout(), Duration::from_secs(60));
+}
+
+#[test]
+fn option_beats_global_beats_default() {
+    let g = [("AWS_LOCATION", "from-env"), ("AWS_STORAGE_BUCKET_NAME", "envbucket")];
+    let s = build(&[("location", "opt")], &g).unwrap();
+    assert_eq!(s.location, "opt");
+    assert_eq!(s.bucket(), "envbucket");
+    let s = build(&[], &g).unwrap();
+    assert_eq!(s.location, "from-env");
+}
+
+#[test]
+fn globals_are_consulted_in_order_and_empty_ones_skipped() {
+    let s = build(
+        &[BUCKET],
+        &[
+            ("AWS_S3_ACCESS_KEY_ID", "s3key"),
+            ("AWS_ACCESS_KEY_ID", "key"),
+            ("AWS_S3_SECRET_ACCESS_KEY", "sec"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(s.access_key.as_deref(), Some("s3key"));
+    let s = build(
+        &[BUCKET],
+        &[
+            ("AWS_S3_ACCESS_KEY_ID", ""),
+            ("AWS_ACCESS_KEY_ID", "key"),
+            ("AWS_SECRET_ACCESS_KEY", "sec"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(s.access_key.as_deref(), Some("key"));
+    assert_eq!(s.secret_key.as_ref().unwrap().expose(), "sec");
+    let s = build(&[BUCKET], &[("AWS_SECURITY_TOKEN", "legacy")]).unwrap();
+    assert_eq!(s.security_token.as_ref().unwrap().expose(), "legacy");
+}
+
+#[test]
+fn static_storage_keeps_querystring_auth_off_against_globals() {
+    let g = globals(&[("AWS_QUERYSTRING_AUTH", "True"), ("AWS_STORAGE_BUCKET_NAME", "b-1")]);
+    let s = Settings::builder()
+        .kind(StorageKind::Static)
+        .global_source(g.clone())
+        .build()
+        .unwrap();
+    assert!(!s.querystring_auth);
+    let s = Settings::builder()
+        .kind(StorageKind::Static)
+        .option("querystring_auth", "true")
+        .global_source(g.clone())
+        .build()
+        .unwrap();
+    assert!(s.querystring_auth);
+    let s = Settings::builder().global_source(g).build().unwrap();
+    assert!(s.querystring_auth);
+}
+
+#[test]
+fn unknown_option_is_refused_like_the_original() {
+    let e = build(&[BUCKET, ("bucket", "x")], &[]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidSetting);
+    assert!(e.to_string().contains("Invalid setting 'bucket' for S3Storage"), "{e}");
+    let e = Settings::builder()
+        .kind(StorageKind::Static)
+        .option("nope", "1")
+        .no_globals()
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("for S3StaticStorage"));
+}
+
+#[test]
+fn bad_values_name_the_setting_and_where_it_came_from() {
+    let e = build(&[BUCKET], &[("AWS_S3_FILE_OVERWRITE", "sometimes")]).unwrap_err();
+    assert_eq!(e.setting(), Some("file_overwrite"));
+    let msg = e.to_string();
+    assert!(
+        msg.contains("AWS_S3_FILE_OVERWRITE") && msg.contains("sometimes"),
+        "{msg}"
+    );
+    let e = build(&[BUCKET, ("addressing_style", "dns")], &[]).unwrap_err();
+    assert_eq!(e.setting(), Some("addressing_style"));
+    let e = build(&[BUCKET, ("signature_version", "v5")], &[]).unwrap_err();
+    assert_eq!(e.setting(), Some("signature_version"));
+    let e = build(&[BUCKET, ("querystring_expire", "-5")], &[]).unwrap_err();
+    assert_eq!(e.setting(), Some("querystring_expire"));
+    let e = build(&[BUCKET, ("object_parameters", "{not json")], &[]).unwrap_err();
+    assert_eq!(e.setting(), Some("object_parameters"));
+}
+
+#[test]
+fn missing_or_invalid_bucket_fails_at_build() {
+    let e = build(&[], &[]).unwrap_err();
+    assert_eq!(e.setting(), Some("bucket_name"));
+    for bad in ["a", "has space", "slash/inside", "-leading", "ünïcode"] {
+        let e = build(&[("bucket_name", bad)], &[]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidBucketName, "{bad}");
+    }
+    assert!(build(&[("bucket_name", "Legacy_Bucket.Name")], &[]).is_ok());
+}
+
+#[test]
+fn location_with_leading_slash_suggests_the_fix() {
+    let e = build(&[BUCKET, ("location", "/media")], &[]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("S3Storage.location cannot begin with a leading slash. Found '/media'. Use 'media' instead."),
+        "{e}"
+    );
+    let e = build(&[BUCKET, ("location", "/")], &[]).unwrap_err();
+    assert!(e.to_string().contains("Use '' instead."));
+    assert_eq!(
+        build(&[BUCKET, ("location", "media/")], &[]).unwrap().location,
+        "media/"
+    );
+}
+
+#[test]
+fn url_protocol_and_domains_are_validated() {
+    assert_eq!(
+        build(&[BUCKET, ("url_protocol", "http")], &[]).unwrap().url_protocol,
+        "http:"
+    );
+    assert_eq!(
+        build(&[BUCKET, ("url_protocol", "http:")], &[]).unwrap().url_protocol,
+        "http:"
+    );
+    assert!(build(&[BUCKET, ("url_protocol", "ht tp")], &[]).is_err());
+    let e = build(&[BUCKET, ("custom_domain", "cdn.example.com/")], &[]).unwrap_err();
+    assert_eq!(e.setting(), Some("custom_domain"));
+    let e = build(&[BUCKET, ("public_domain", "https://files.example.com")], &[]).unwrap_err();
+    assert_eq!(e.setting(), Some("public_domain"));
+    assert!(build(&[BUCKET, ("custom_domain", "cdn.example.com/static")], &[]).is_ok());
+}
+
+#[test]
+fn credentials_must_be_whole_and_not_mixed_with_a_profile() {
+    let e = build(&[BUCKET, ("access_key", "AK")], &[]).unwrap_err();
+    assert_eq!(e.setting(), Some("secret_key"));
+    let e = build(&[BUCKET, ("secret_key", "SK")], &[]).unwrap_err();
+    assert_eq!(e.setting(), Some("access_key"));
+    // An ambient access key plus a profile is an error, as in the original.
+    let e = build(
+        &[BUCKET, ("session_profile", "dev")],
+        &[("AWS_ACCESS_KEY_ID", "AK"), ("AWS_SECRET_ACCESS_KEY", "SK")],
+    )
+    .unwrap_err();
+    assert_eq!(e.setting(), Some("session_profile"));
+    assert!(build(&[BUCKET, ("session_profile", "dev"), ("security_token", "t")], &[]).is_ok());
+}
+
+#[test]
+fn secrets_never_appear_in_debug_or_errors() {
+    let s = build(
+        &[
+            BUCKET,
+            ("access_key", "AKIDEXAMPLE"),
+            ("secret_key", "TOPSECRET"),
+            ("security_token", "TOKENSECRET"),
+        ],
+        &[],
+    )
+    .unwrap();
+    let dbg = format!("{s:?}");
+    assert!(!dbg.contains("TOPSECRET") && !dbg.contains("TOKENSECRET"), "{dbg}");
+    let b = Settings::builder().option("secret_key", "TOPSECRET");
+    assert!(!format!("{b:?}").contains("TOPSECRET"));
+    // A secret whose value fails validation is not echoed.
+    let e = build(&[BUCKET, ("secret_key", "TOPSECRET")], &[]).unwrap_err();
+    assert!(!e.to_string().contains("TOPSECRET"));
+    assert!(!format!("{e:?}").contains("TOPSECRET"));
+}
+
+#[test]
+fn client_config_replaces_addressing_signature_and_proxies() {
+    let s = build(
+        &[
+            BUCKET,
+            ("addressing_style", "virtual"),
+            ("signature_version", "s3"),
+            ("proxies", r#"{"http": "p:1"}"#),
+            (
+                "client_config",
+                r#"{"connect_timeout": 5, "retries": {"total_max_attempts": 7}}"#,
+            ),
+        ],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(s.effective_addressing_style(), AddressingStyle::Auto);
+    assert_eq!(s.effective_signature_version(), SignatureVersion::V4);
+    assert_eq!(s.effective_proxies(), Proxies::default());
+    assert_eq!(s.effective_connect_timeout(), Duration::from_secs(5));
+    assert_eq!(s.effective_max_attempts(), 7);
+    let e = build(&[BUCKET, ("client_config", r#"{"connect_timeot": 5}"#)], &[]).unwrap_err();
+    assert_eq!(e.setting(), Some("client_config"));
+}
+
+#[test]
+fn provider_presets_set_defaults_but_never_override() {
+    let endpoint = ("endpoint_url", "https://acct.r2.cloudflarestorage.com");
+    let s = build(&[BUCKET, ("provider", "r2"), endpoint], &[]).unwrap();
+    assert_eq!(s.effective_region(), "auto");
+    assert_eq!(s.effective_addressing_style(), AddressingStyle::Path);
+    assert!(s.effective_conditional_writes());
+    let s = build(
+        &[
+            BUCKET,
+            ("provider", "r2"),
+            endpoint,
+            ("region_name", "us-east-1"),
+            ("addressing_style", "virtual"),
+        ],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(s.effective_region(), "us-east-1");
+    assert_eq!(s.effective_addressing_style(), AddressingStyle::Virtual);
+    let s = build(&[BUCKET, ("provider", "garage")], &[]).unwrap();
+    assert_eq!(s.effective_region(), "garage");
+    assert!(!s.effective_conditional_writes());
+    let s = build(&[BUCKET, ("provider", "garage"), ("conditional_writes", "true")], &[]).unwrap();
+    assert!(s.effective_conditional_writes());
+    let s = build(
+        &[
+            BUCKET,
+            ("provider", "minio"),
+            ("request_checksum_calculation", "when_supported"),
+        ],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(s.effective_checksum_policy(), ChecksumPolicy::WhenSupported);
+    assert_eq!(s.effective_region(), "us-east-1");
+    // `auto` is not an AWS region: without an endpoint there is nowhere to send requests.
+    let e = build(&[BUCKET, ("provider", "r2")], &[]).unwrap_err();
+    assert_eq!(e.setting(), Some("region_name"));
+}
+
+#[test]
+fn endpoint_and_region_are_validated() {
+    let e = build(&[BUCKET, ("endpoint_url", "localhost:9000")], &[]).unwrap_err();
+    assert_eq!(e.setting(), Some("endpoint_url"));
+    let e = build(&[BUCKET, ("region_name", "EU West")], &[]).unwrap_err();
+    assert_eq!(e.setting(), Some("region_name"));
+    let s = build(&[BUCKET], &[("AWS_DEFAULT_REGION", "eu-west-3")]).unwrap();
+    assert_eq!(s.effective_region(), "eu-west-3");
+    let s = build(
+        &[BUCKET],
+        &[
+            ("AWS_DEFAULT_REGION", "eu-west-3"),
+            ("AWS_S3_REGION_NAME", "eu-central-1"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(s.effective_region(), "eu-central-1");
+}
+
+#[test]
+fn verify_bundle_must_exist_and_buffer_size_respects_s3_minimum() {
+    let e = build(&[BUCKET, ("verify", "/nonexistent/ca.pem")], &[]).unwrap_err();
+    assert_eq!(e.setting(), Some("verify"));
+    let e = build(&[BUCKET], &[("AWS_S3_FILE_BUFFER_SIZE", "1024")]).unwrap_err();
+    assert_eq!(e.setting(), Some("file_buffer_size"));
+    let e = build(&[BUCKET, ("max_attempts", "0")], &[]).unwrap_err();
+    assert_eq!(e.setting(), Some("max_attempts"));
+}

@@ -1,0 +1,1135 @@
+//! The typed values settings hold, and how each is parsed from a string.
+//!
+//! Strings come from the environment or from an options map; structured values
+//! (`object_parameters`, `proxies`, `client_config`, `transfer_config`) are JSON objects with
+//! the original's key names.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::Secret;
+
+/// A type a setting can hold: how to parse it and how the settings table describes it.
+pub trait SettingValue: Sized {
+    /// Short description of the accepted form, for the settings table and error messages.
+    const KIND: &'static str;
+    /// Whether values of this type are secrets (never echoed in errors or `Debug`).
+    const SECRET: bool = false;
+    /// Parses a value given as a string; the error says what is wrong with it.
+    fn parse_setting(raw: &str) -> Result<Self, String>;
+}
+
+impl SettingValue for String {
+    const KIND: &'static str = "string";
+    fn parse_setting(raw: &str) -> Result<Self, String> {
+        Ok(raw.to_owned())
+    }
+}
+
+impl SettingValue for Secret {
+    const KIND: &'static str = "string (secret)";
+    const SECRET: bool = true;
+    fn parse_setting(raw: &str) -> Result<Self, String> {
+        Ok(Secret::new(raw))
+    }
+}
+
+/// An empty string means "not set".
+impl<T: SettingValue> SettingValue for Option<T> {
+    const KIND: &'static str = T::KIND;
+    const SECRET: bool = T::SECRET;
+    fn parse_setting(raw: &str) -> Result<Self, String> {
+        if raw.trim().is_empty() {
+            Ok(None)
+        } else {
+            T::parse_setting(raw).map(Some)
+        }
+    }
+}
+
+/// Booleans as Django settings and environment variables spell them.
+pub(crate) fn parse_bool(raw: &str) -> Result<bool, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" | "t" | "y" => Ok(true),
+        "0" | "false" | "no" | "off" | "f" | "n" | "none" => Ok(false),
+        _ => Err("expected a boolean (true/false, 1/0, yes/no, on/off)".into()),
+    }
+}
+
+impl SettingValue for bool {
+    const KIND: &'static str = "boolean";
+    fn parse_setting(raw: &str) -> Result<Self, String> {
+        parse_bool(raw)
+    }
+}
+
+macro_rules! integer_setting {
+    ($($t:ty),*) => {$(
+        impl SettingValue for $t {
+            const KIND: &'static str = "integer";
+            fn parse_setting(raw: &str) -> Result<Self, String> {
+                let raw = raw.trim().replace('_', "");
+                raw.parse::<$t>().map_err(|_| format!("expected a non-negative integer up to {}", <$t>::MAX))
+            }
+        }
+    )*};
+}
+integer_setting!(u32, u64, usize);
+
+/// A duration in seconds, fractions allowed (`2.5`).
+impl SettingValue for Duration {
+    const KIND: &'static str = "seconds";
+    fn parse_setting(raw: &str) -> Result<Self, String> {
+        let secs: f64 = raw
+            .trim()
+            .parse()
+            .map_err(|_| "expected a number of seconds".to_string())?;
+        Duration::try_from_secs_f64(secs).map_err(|_| "expected a non-negative number of seconds".into())
+    }
+}
+
+/// A list of strings: a JSON array, or comma-separated.
+impl SettingValue for Vec<String> {
+    const KIND: &'static str = "list of strings (JSON array or comma-separated)";
+    fn parse_setting(raw: &str) -> Result<Self, String> {
+        let t = raw.trim();
+        if t.starts_with('[') {
+            let v: Vec<String> = serde_json::from_str(t).map_err(|e| format!("invalid JSON array of strings: {e}"))?;
+            return Ok(v);
+        }
+        Ok(t.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect())
+    }
+}
+
+impl SettingValue for PathBuf {
+    const KIND: &'static str = "path";
+    fn parse_setting(raw: &str) -> Result<Self, String> {
+        Ok(PathBuf::from(raw))
+    }
+}
+
+/// Defines a string-keyed enum setting with its accepted spellings.
+macro_rules! enum_setting {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident : $kind:literal {
+            $( $(#[$vmeta:meta])* $variant:ident = [$($spelling:literal),+] ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $( $(#[$vmeta])* $variant ),* }
+
+        impl $name {
+            /// The canonical spelling of this value.
+            pub fn as_str(self) -> &'static str {
+                match self { $( $name::$variant => [$($spelling),+][0] ),* }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(raw: &str) -> Result<Self, String> {
+                let lower = raw.trim().to_ascii_lowercase();
+                $( if [$($spelling),+].contains(&lower.as_str()) { return Ok($name::$variant); } )*
+                Err(format!("expected one of: {}", $kind))
+            }
+        }
+
+        impl SettingValue for $name {
+            const KIND: &'static str = $kind;
+            fn parse_setting(raw: &str) -> Result<Self, String> {
+                raw.parse()
+            }
+        }
+    };
+}
+
+enum_setting! {
+    /// How the bucket appears in request URLs.
+    pub enum AddressingStyle : "auto, virtual, path" {
+        /// Virtual-hosted on AWS for DNS-compatible names, path style otherwise and for any
+        /// custom endpoint (the original's rule).
+        Auto = ["auto", "none", "null"],
+        /// `https://bucket.host/key`.
+        Virtual = ["virtual"],
+        /// `https://host/bucket/key`.
+        Path = ["path"],
+    }
+}
+
+enum_setting! {
+    /// How requests are signed.
+    pub enum SignatureVersion : "s3v4, s3, unsigned" {
+        /// AWS Signature Version 4.
+        V4 = ["s3v4", "v4", "sigv4"],
+        /// Legacy AWS Signature Version 2 (`"s3"` in boto).
+        V2 = ["s3", "v2", "sigv2", "s3v2"],
+        /// No signature, for public buckets: an explicit choice, never a fallback.
+        Unsigned = ["unsigned", "anonymous"],
+    }
+}
+
+enum_setting! {
+    /// When to send a flexible checksum (`x-amz-checksum-crc32`) with uploads.
+    pub enum ChecksumPolicy : "when_required, when_supported" {
+        /// Only where S3 requires one. What every S3-compatible service accepts.
+        WhenRequired = ["when_required"],
+        /// A CRC32 checksum on every PutObject and UploadPart.
+        WhenSupported = ["when_supported"],
+    }
+}
+
+enum_setting! {
+    /// Which ListObjects API to call.
+    pub enum ListObjectsVersion : "1, 2" {
+        /// `ListObjects` with markers, for stores without V2.
+        V1 = ["1", "v1"],
+        /// `ListObjectsV2` with continuation tokens.
+        V2 = ["2", "v2"],
+    }
+}
+
+enum_setting! {
+    /// Retry mode (botocore's names).
+    pub enum RetryMode : "standard, legacy, adaptive" {
+        /// Bounded attempts, exponential backoff with full jitter (3 attempts by default).
+        Standard = ["standard"],
+        /// botocore's legacy mode: 5 attempts by default, same rules otherwise.
+        Legacy = ["legacy"],
+        /// Accepted for compatibility; behaves as `standard`.
+        Adaptive = ["adaptive"],
+    }
+}
+
+enum_setting! {
+    /// S3-compatible service whose known differences from AWS are applied as defaults.
+    pub enum Provider : "aws, r2, minio, rustfs, garage" {
+        /// Amazon S3.
+        Aws = ["aws", "s3", "amazon"],
+        /// Cloudflare R2: region `auto`, path style.
+        R2 = ["r2", "cloudflare"],
+        /// MinIO: region `us-east-1`, path style.
+        Minio = ["minio"],
+        /// RustFS: region `us-east-1`, path style.
+        RustFs = ["rustfs"],
+        /// Garage: region `garage`, path style, no conditional writes.
+        Garage = ["garage"],
+    }
+}
+
+/// TLS certificate verification (`AWS_S3_VERIFY`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Verify {
+    /// Verify with the bundled (or native) root certificates.
+    #[default]
+    Default,
+    /// Do not verify certificates at all (testing only).
+    Off,
+    /// Verify against the PEM CA bundle at this path.
+    CaBundle(PathBuf),
+}
+
+impl SettingValue for Verify {
+    const KIND: &'static str = "true, false, or a path to a PEM CA bundle";
+    fn parse_setting(raw: &str) -> Result<Self, String> {
+        let t = raw.trim();
+        if t.is_empty() {
+            return Ok(Verify::Default);
+        }
+        match parse_bool(t) {
+            Ok(true) => Ok(Verify::Default),
+            Ok(false) => Ok(Verify::Off),
+            Err(_) => Ok(Verify::CaBundle(PathBuf::from(t))),
+        }
+    }
+}
+
+fn json_object(raw: &str) -> Result<Map<String, Value>, String> {
+    match serde_json::from_str::<Value>(raw.trim()) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(Value::Null) => Ok(Map::new()),
+        Ok(_) => Err("expected a JSON object".into()),
+        Err(e) => Err(format!("invalid JSON: {e}")),
+    }
+}
+
+fn json_string(key: &str, v: &Value) -> Result<String, String> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        _ => Err(format!("`{key}` must be a string")),
+    }
+}
+
+fn json_u64(key: &str, v: &Value) -> Result<u64, String> {
+    match v {
+        Value::Number(n) => n
+            .as_u64()
+            .ok_or_else(|| format!("`{key}` must be a non-negative integer")),
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{key}` must be a non-negative integer")),
+        _ => Err(format!("`{key}` must be a non-negative integer")),
+    }
+}
+
+fn json_secs(key: &str, v: &Value) -> Result<Duration, String> {
+    let secs = match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    secs.and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("`{key}` must be a non-negative number of seconds"))
+}
+
+fn json_bool(key: &str, v: &Value) -> Result<bool, String> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) => parse_bool(s).map_err(|e| format!("`{key}`: {e}")),
+        _ => Err(format!("`{key}` must be a boolean")),
+    }
+}
+
+/// Where an object parameter goes: on uploads, on reads (HEAD/GET), or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamUse {
+    /// Sent with PutObject and CreateMultipartUpload.
+    Write,
+    /// Sent with HeadObject and GetObject (and with uploads where S3 wants it too).
+    Read,
+    /// Sent with both.
+    Both,
+}
+
+/// Every object parameter the crate knows: boto3's name, the HTTP header it becomes, and
+/// where it is sent. `Metadata` (a map, `x-amz-meta-*`) and `VersionId` (a query
+/// parameter on reads) are handled apart.
+pub const OBJECT_PARAMETERS: &[(&str, &str, ParamUse)] = &[
+    ("ACL", "x-amz-acl", ParamUse::Write),
+    (
+        "BucketKeyEnabled",
+        "x-amz-server-side-encryption-bucket-key-enabled",
+        ParamUse::Write,
+    ),
+    ("CacheControl", "cache-control", ParamUse::Write),
+    ("ChecksumMode", "x-amz-checksum-mode", ParamUse::Read),
+    ("ContentDisposition", "content-disposition", ParamUse::Write),
+    ("ContentEncoding", "content-encoding", ParamUse::Write),
+    ("ContentLanguage", "content-language", ParamUse::Write),
+    ("ContentType", "content-type", ParamUse::Write),
+    ("ExpectedBucketOwner", "x-amz-expected-bucket-owner", ParamUse::Both),
+    ("Expires", "expires", ParamUse::Write),
+    ("GrantFullControl", "x-amz-grant-full-control", ParamUse::Write),
+    ("GrantRead", "x-amz-grant-read", ParamUse::Write),
+    ("GrantReadACP", "x-amz-grant-read-acp", ParamUse::Write),
+    ("GrantWriteACP", "x-amz-grant-write-acp", ParamUse::Write),
+    (
+        "ObjectLockLegalHoldStatus",
+        "x-amz-object-lock-legal-hold",
+        ParamUse::Write,
+    ),
+    ("ObjectLockMode", "x-amz-object-lock-mode", ParamUse::Write),
+    (
+        "ObjectLockRetainUntilDate",
+        "x-amz-object-lock-retain-until-date",
+        ParamUse::Write,
+    ),
+    ("RequestPayer", "x-amz-request-payer", ParamUse::Both),
+    (
+        "SSECustomerAlgorithm",
+        "x-amz-server-side-encryption-customer-algorithm",
+        ParamUse::Both,
+    ),
+    (
+        "SSECustomerKey",
+        "x-amz-server-side-encryption-customer-key",
+        ParamUse::Both,
+    ),
+    (
+        "SSECustomerKeyMD5",
+        "x-amz-server-side-encryption-customer-key-md5",
+        ParamUse::Both,
+    ),
+    (
+        "SSEKMSEncryptionContext",
+        "x-amz-server-side-encryption-context",
+        ParamUse::Write,
+    ),
+    (
+        "SSEKMSKeyId",
+        "x-amz-server-side-encryption-aws-kms-key-id",
+        ParamUse::Write,
+    ),
+    ("ServerSideEncryption", "x-amz-server-side-encryption", ParamUse::Write),
+    ("StorageClass", "x-amz-storage-class", ParamUse::Write),
+    ("Tagging", "x-amz-tagging", ParamUse::Write),
+    ("VersionId", "", ParamUse::Read),
+    (
+        "WebsiteRedirectLocation",
+        "x-amz-website-redirect-location",
+        ParamUse::Write,
+    ),
+];
+
+fn param_name(name: &str) -> Option<&'static str> {
+    OBJECT_PARAMETERS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(n, _, _)| *n)
+}
+
+/// Upload and download parameters in boto3's naming (`object_parameters`,
+/// `AWS_S3_OBJECT_PARAMETERS`): `CacheControl`, `ContentType`, `ACL`, `Metadata`, SSE, ...
+///
+/// ```
+/// use storages_s3::config::ObjectParameters;
+///
+/// let p: ObjectParameters =
+///     r#"{"CacheControl": "max-age=86400", "Metadata": {"owner": "ana"}}"#.parse().unwrap();
+/// assert_eq!(p.get("CacheControl"), Some("max-age=86400"));
+/// assert_eq!(p.metadata().get("owner").map(String::as_str), Some("ana"));
+/// assert!("{\"CacheControll\": \"x\"}".parse::<ObjectParameters>().is_err());
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ObjectParameters {
+    values: BTreeMap<&'static str, String>,
+    metadata: BTreeMap<String, String>,
+}
+
+impl ObjectParameters {
+    /// No parameters.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The value of a parameter, by boto3 name.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// Whether a parameter is present (`Metadata` counts when non-empty).
+    pub fn contains(&self, name: &str) -> bool {
+        if name == "Metadata" {
+            return !self.metadata.is_empty();
+        }
+        self.values.contains_key(name)
+    }
+
+    /// Sets a parameter by boto3 name; unknown names are refused.
+    pub fn set(&mut self, name: &str, value: impl Into<String>) -> Result<&mut Self, String> {
+        let known = param_name(name).ok_or_else(|| format!("unknown object parameter `{name}`"))?;
+        self.values.insert(known, value.into());
+        Ok(self)
+    }
+
+    /// Removes a parameter, returning its value.
+    pub fn remove(&mut self, name: &str) -> Option<String> {
+        if name == "Metadata" {
+            self.metadata.clear();
+            return None;
+        }
+        self.values.remove(name)
+    }
+
+    /// User metadata (`x-amz-meta-*`).
+    pub fn metadata(&self) -> &BTreeMap<String, String> {
+        &self.metadata
+    }
+
+    /// User metadata, to change.
+    pub fn metadata_mut(&mut self) -> &mut BTreeMap<String, String> {
+        &mut self.metadata
+    }
+
+    /// The parameters, by boto3 name, in name order (`Metadata` apart).
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.values.iter().map(|(k, v)| (*k, v.as_str()))
+    }
+
+    /// Only the parameters that also belong on reads (HEAD/GET), as the original filters
+    /// them: SSE-C, checksum mode, version, requester-pays, expected owner.
+    pub fn read_parameters(&self) -> ObjectParameters {
+        let values = self
+            .values
+            .iter()
+            .filter(|(k, _)| {
+                OBJECT_PARAMETERS
+                    .iter()
+                    .any(|(n, _, u)| n == *k && matches!(u, ParamUse::Read | ParamUse::Both))
+            })
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        ObjectParameters {
+            values,
+            metadata: BTreeMap::new(),
+        }
+    }
+
+    /// True when there are no parameters at all.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty() && self.metadata.is_empty()
+    }
+}
+
+impl fmt::Debug for ObjectParameters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut m = f.debug_map();
+        for (k, v) in &self.values {
+            if *k == "SSECustomerKey" {
+                m.entry(k, &"***");
+            } else {
+                m.entry(k, v);
+            }
+        }
+        if !self.metadata.is_empty() {
+            m.entry(&"Metadata", &self.metadata);
+        }
+        m.finish()
+    }
+}
+
+impl FromStr for ObjectParameters {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, String> {
+        let mut out = ObjectParameters::new();
+        for (k, v) in json_object(raw)? {
+            if k == "Metadata" {
+                let Value::Object(meta) = v else {
+                    return Err("`Metadata` must be a JSON object".into());
+                };
+                for (mk, mv) in meta {
+                    let s = json_string(&mk, &mv)?;
+                    out.metadata.insert(mk, s);
+                }
+                continue;
+            }
+            let s = json_string(&k, &v)?;
+            out.set(&k, s)?;
+        }
+        Ok(out)
+    }
+}
+
+impl SettingValue for ObjectParameters {
+    const KIND: &'static str = "JSON object of boto3 upload parameters";
+    fn parse_setting(raw: &str) -> Result<Self, String> {
+        raw.parse()
+    }
+}
+
+/// A proxy server, `http://[user:password@]host:port`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProxyUrl {
+    /// Host name or address of the proxy.
+    pub host: String,
+    /// TCP port of the proxy.
+    pub port: u16,
+    /// `user:password` for `Proxy-Authorization: Basic`, when the URL has them.
+    pub auth: Option<Secret>,
+}
+
+impl fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "http://")?;
+        if self.auth.is_some() {
+            write!(f, "***@")?;
+        }
+        write!(f, "{}:{}", self.host, self.port)
+    }
+}
+
+impl FromStr for ProxyUrl {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        let rest = match raw.split_once("://") {
+            Some(("http", rest)) => rest,
+            Some((scheme, _)) => return Err(format!("unsupported proxy scheme `{scheme}` (use http)")),
+            None => raw,
+        };
+        let rest = rest.trim_end_matches('/');
+        let (auth, hostport) = match rest.rsplit_once('@') {
+            Some((a, h)) => (Some(Secret::new(a)), h),
+            None => (None, rest),
+        };
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
+                let port = p.parse::<u16>().map_err(|_| "invalid proxy port".to_string())?;
+                (h, port)
+            }
+            _ => (hostport, 8080),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() || host.contains(['/', '?', '#', ' ']) {
+            return Err("invalid proxy host".into());
+        }
+        Ok(ProxyUrl {
+            host: host.to_owned(),
+            port,
+            auth,
+        })
+    }
+}
+
+/// Proxies by URL scheme (`AWS_S3_PROXIES`, botocore's `{"http": ..., "https": ...}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Proxies {
+    /// Proxy for `http://` endpoints (requests are forwarded in absolute form).
+    pub http: Option<ProxyUrl>,
+    /// Proxy for `https://` endpoints (tunnelled with `CONNECT`).
+    pub https: Option<ProxyUrl>,
+}
+
+impl Proxies {
+    fn from_map(map: &Map<String, Value>) -> Result<Self, String> {
+        let mut out = Proxies::default();
+        for (k, v) in map {
+            let url: ProxyUrl = json_string(k, v)?.parse().map_err(|e| format!("`{k}`: {e}"))?;
+            match k.as_str() {
+                "http" => out.http = Some(url),
+                "https" => out.https = Some(url),
+                _ => return Err(format!("unknown proxy scheme key `{k}` (expected http or https)")),
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl SettingValue for Proxies {
+    const KIND: &'static str = "JSON object {\"http\": url, \"https\": url}";
+    fn parse_setting(raw: &str) -> Result<Self, String> {
+        Proxies::from_map(&json_object(raw)?)
+    }
+}
+
+/// Host names dialled at fixed socket addresses, like curl's `--resolve`
+/// (`AWS_S3_RESOLVE="bucket.localhost=127.0.0.1:9000,other=10.0.0.2:443"`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResolveOverrides(pub Vec<(String, SocketAddr)>);
+
+impl SettingValue for ResolveOverrides {
+    const KIND: &'static str = "host=ip:port pairs, comma-separated (or a JSON object)";
+    fn parse_setting(raw: &str) -> Result<Self, String> {
+        let t = raw.trim();
+        let pairs: Vec<(String, String)> = if t.starts_with('{') {
+            json_object(t)?
+                .iter()
+                .map(|(k, v)| json_string(k, v).map(|s| (k.clone(), s)))
+                .collect::<Result<_, _>>()?
+        } else {
+            t.split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| {
+                    p.split_once('=')
+                        .map(|(h, a)| (h.trim().to_owned(), a.trim().to_owned()))
+                        .ok_or_else(|| format!("`{p}` is not host=ip:port"))
+                })
+                .collect::<Result<_, _>>()?
+        };
+        let mut out = Vec::new();
+        for (host, addr) in pairs {
+            let addr: SocketAddr = addr
+                .parse()
+                .map_err(|_| format!("`{addr}` is not an ip:port address"))?;
+            if host.is_empty() {
+                return Err("empty host name".into());
+            }
+            out.push((host.to_ascii_lowercase(), addr));
+        }
+        Ok(ResolveOverrides(out))
+    }
+}
+
+/// An S3 endpoint URL (`endpoint_url`): scheme, host, optional port and path prefix.
+///
+/// ```
+/// use storages_s3::config::Endpoint;
+///
+/// let e: Endpoint = "http://127.0.0.1:9000/s3".parse().unwrap();
+/// assert_eq!((e.https, e.host.as_str(), e.port, e.path.as_str()), (false, "127.0.0.1", Some(9000), "/s3"));
+/// assert!(e.is_ip());
+/// assert!("minio:9000".parse::<Endpoint>().is_err()); // the scheme is required
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `https` (true) or `http`.
+    pub https: bool,
+    /// Host name (lower case) or IP address (IPv6 without brackets).
+    pub host: String,
+    /// Port, when the URL gives one.
+    pub port: Option<u16>,
+    /// Path prefix without a trailing `/` (`""` or `/prefix`).
+    pub path: String,
+}
+
+impl Endpoint {
+    /// Whether the host is an IP address literal.
+    pub fn is_ip(&self) -> bool {
+        self.host.parse::<std::net::IpAddr>().is_ok()
+    }
+
+    /// `host[:port]` as it goes in a URL (IPv6 in brackets).
+    pub fn authority(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        match self.port {
+            Some(p) => format!("{host}:{p}"),
+            None => host,
+        }
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &'static str {
+        if self.https { "https" } else { "http" }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}{}", self.scheme(), self.authority(), self.path)
+    }
+}
+
+impl FromStr for Endpoint {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        let (scheme, rest) = raw
+            .split_once("://")
+            .ok_or_else(|| "expected a URL with a scheme, such as https://s3.example.com".to_string())?;
+        let https = match scheme.to_ascii_lowercase().as_str() {
+            "https" => true,
+            "http" => false,
+            other => return Err(format!("unsupported scheme `{other}` (expected http or https)")),
+        };
+        if rest.contains(['?', '#']) {
+            return Err("an endpoint URL takes no query or fragment".into());
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        if authority.contains('@') {
+            return Err("an endpoint URL takes no user or password".into());
+        }
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (h, after) = v6.split_once(']').ok_or("unclosed `[` in host")?;
+            h.parse::<std::net::Ipv6Addr>()
+                .map_err(|_| "invalid IPv6 address".to_string())?;
+            let port = match after {
+                "" => None,
+                p => Some(p.strip_prefix(':').ok_or("invalid port")?),
+            };
+            (h.to_owned(), port)
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h.to_ascii_lowercase(), Some(p)),
+                None => (authority.to_ascii_lowercase(), None),
+            }
+        };
+        let port = port
+            .map(|p| {
+                p.parse::<u16>()
+                    .ok()
+                    .filter(|p| *p != 0)
+                    .ok_or_else(|| "invalid port".to_string())
+            })
+            .transpose()?;
+        let valid_host = !host.is_empty()
+            && host.len() <= 253
+            && (host.contains(':')
+                || host.split('.').all(|l| {
+                    !l.is_empty()
+                        && l.len() <= 63
+                        && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                }));
+        if !valid_host {
+            return Err("invalid host name".into());
+        }
+        if path.bytes().any(|b| b <= b' ' || b >= 0x7f) {
+            return Err("the path must be ASCII without spaces (percent-encode it)".into());
+        }
+        Ok(Endpoint {
+            https,
+            host,
+            port,
+            path: path.trim_end_matches('/').to_owned(),
+        })
+    }
+}
+
+impl SettingValue for Endpoint {
+    const KIND: &'static str = "URL with scheme, host, optional port and path";
+    fn parse_setting(raw: &str) -> Result<Self, String> {
+        raw.parse()
+    }
+}
+
+/// Retry settings of `client_config` (botocore's `retries` dict).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RetriesConfig {
+    /// Total attempts, the first included.
+    pub total_max_attempts: Option<u32>,
+    /// Retry mode.
+    pub mode: Option<RetryMode>,
+}
+
+/// The client configuration (`client_config`, `AWS_S3_CLIENT_CONFIG`): botocore `Config`'s
+/// keys as a JSON object. When given, it replaces what `addressing_style`,
+/// `signature_version` and `proxies` say, as in the original.
+///
+/// ```
+/// use storages_s3::config::{AddressingStyle, ClientConfig};
+///
+/// let c: ClientConfig = r#"{"s3": {"addressing_style": "path"}, "connect_timeout": 2,
+///                           "retries": {"max_attempts": 4, "mode": "standard"}}"#.parse().unwrap();
+/// assert_eq!(c.addressing_style, Some(AddressingStyle::Path));
+/// assert_eq!(c.retries.total_max_attempts, Some(5)); // 4 retries after the first attempt
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// Signing region.
+    pub region_name: Option<String>,
+    /// Signature version.
+    pub signature_version: Option<SignatureVersion>,
+    /// Replaces the `User-Agent`.
+    pub user_agent: Option<String>,
+    /// Appended to the `User-Agent`.
+    pub user_agent_extra: Option<String>,
+    /// TCP (and proxy) connect timeout.
+    pub connect_timeout: Option<Duration>,
+    /// Longest wait for the reply's head or for each piece of its body.
+    pub read_timeout: Option<Duration>,
+    /// Idle connections kept per host.
+    pub max_pool_connections: Option<usize>,
+    /// Proxies by scheme.
+    pub proxies: Option<Proxies>,
+    /// `s3.addressing_style`.
+    pub addressing_style: Option<AddressingStyle>,
+    /// `retries`.
+    pub retries: RetriesConfig,
+    /// `request_checksum_calculation`.
+    pub request_checksum_calculation: Option<ChecksumPolicy>,
+    /// `tcp_keepalive`.
+    pub tcp_keepalive: Option<bool>,
+}
+
+impl FromStr for ClientConfig {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, String> {
+        let mut c = ClientConfig::default();
+        for (k, v) in json_object(raw)? {
+            match k.as_str() {
+                "region_name" => c.region_name = Some(json_string(&k, &v)?),
+                "signature_version" => c.signature_version = Some(json_string(&k, &v)?.parse()?),
+                "user_agent" => c.user_agent = Some(json_string(&k, &v)?),
+                "user_agent_extra" => c.user_agent_extra = Some(json_string(&k, &v)?),
+                "connect_timeout" => c.connect_timeout = Some(json_secs(&k, &v)?),
+                "read_timeout" => c.read_timeout = Some(json_secs(&k, &v)?),
+                "max_pool_connections" => c.max_pool_connections = Some(json_u64(&k, &v)? as usize),
+                "proxies" => {
+                    let Value::Object(m) = &v else {
+                        return Err("`proxies` must be a JSON object".into());
+                    };
+                    c.proxies = Some(Proxies::from_map(m)?);
+                }
+                "s3" => {
+                    let Value::Object(m) = &v else {
+                        return Err("`s3` must be a JSON object".into());
+                    };
+                    for (sk, sv) in m {
+                        match sk.as_str() {
+                            "addressing_style" => c.addressing_style = Some(json_string(sk, sv)?.parse()?),
+                            "us_east_1_regional_endpoint" | "payload_signing_enabled" => {}
+                            _ => return Err(format!("unknown key `s3.{sk}`")),
+                        }
+                    }
+                }
+                "retries" => {
+                    let Value::Object(m) = &v else {
+                        return Err("`retries` must be a JSON object".into());
+                    };
+                    for (rk, rv) in m {
+                        match rk.as_str() {
+                            "total_max_attempts" => {
+                                c.retries.total_max_attempts = Some(json_u64(rk, rv)?.max(1) as u32)
+                            }
+                            // botocore: retries after the first attempt.
+                            "max_attempts" => {
+                                if c.retries.total_max_attempts.is_none() {
+                                    c.retries.total_max_attempts =
+                                        Some(json_u64(rk, rv)?.saturating_add(1).min(100) as u32)
+                                }
+                            }
+                            "mode" => c.retries.mode = Some(json_string(rk, rv)?.parse()?),
+                            _ => return Err(format!("unknown key `retries.{rk}`")),
+                        }
+                    }
+                }
+                "request_checksum_calculation" => c.request_checksum_calculation = Some(json_string(&k, &v)?.parse()?),
+                "tcp_keepalive" => c.tcp_keepalive = Some(json_bool(&k, &v)?),
+                // Accepted for compatibility with botocore configurations; no effect here.
+                "response_checksum_validation"
+                | "parameter_validation"
+                | "inject_host_prefix"
+                | "client_cert"
+                | "proxies_config" => {}
+                _ => return Err(format!("unknown client_config key `{k}`")),
+            }
+        }
+        Ok(c)
+    }
+}
+
+impl SettingValue for ClientConfig {
+    const KIND: &'static str = "JSON object of botocore Config keys";
+    fn parse_setting(raw: &str) -> Result<Self, String> {
+        raw.parse()
+    }
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// Chunking of uploads and downloads (`transfer_config`, `AWS_S3_TRANSFER_CONFIG`):
+/// boto3 `TransferConfig`'s keys as a JSON object.
+///
+/// ```
+/// use storages_s3::config::TransferConfig;
+///
+/// let t: TransferConfig = r#"{"multipart_chunksize": 16777216, "max_concurrency": 4}"#.parse().unwrap();
+/// assert_eq!(t.multipart_chunksize, 16 << 20);
+/// assert_eq!(t.multipart_threshold, 8 << 20); // boto3's default
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransferConfig {
+    /// Uploads at least this large use multipart (default 8 MiB).
+    pub multipart_threshold: u64,
+    /// Size of each part (default 8 MiB); grown so a known size fits in 10,000 parts.
+    pub multipart_chunksize: u64,
+    /// Parts in flight at once (default 10).
+    pub max_concurrency: usize,
+    /// Attempts for a download broken midway (default 5).
+    pub num_download_attempts: u32,
+    /// Accepted for compatibility (boto3 `max_io_queue`).
+    pub max_io_queue: usize,
+    /// Size of the pieces a download is read in (default 256 KiB).
+    pub io_chunksize: u64,
+    /// Accepted for compatibility; uploads always use tasks.
+    pub use_threads: bool,
+    /// Accepted for compatibility; no bandwidth cap is applied.
+    pub max_bandwidth: Option<u64>,
+}
+
+impl Default for TransferConfig {
+    fn default() -> Self {
+        TransferConfig {
+            multipart_threshold: 8 * MIB,
+            multipart_chunksize: 8 * MIB,
+            max_concurrency: 10,
+            num_download_attempts: 5,
+            max_io_queue: 100,
+            io_chunksize: 256 * 1024,
+            use_threads: true,
+            max_bandwidth: None,
+        }
+    }
+}
+
+impl FromStr for TransferConfig {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, String> {
+        let mut t = TransferConfig::default();
+        for (k, v) in json_object(raw)? {
+            match k.as_str() {
+                "multipart_threshold" => t.multipart_threshold = json_u64(&k, &v)?,
+                "multipart_chunksize" => t.multipart_chunksize = json_u64(&k, &v)?,
+                "max_concurrency" => t.max_concurrency = json_u64(&k, &v)? as usize,
+                "num_download_attempts" => t.num_download_attempts = json_u64(&k, &v)? as u32,
+                "max_io_queue" => t.max_io_queue = json_u64(&k, &v)? as usize,
+                "io_chunksize" => t.io_chunksize = json_u64(&k, &v)?,
+                "use_threads" => t.use_threads = json_bool(&k, &v)?,
+                "max_bandwidth" => t.max_bandwidth = if v.is_null() { None } else { Some(json_u64(&k, &v)?) },
+                _ => return Err(format!("unknown transfer_config key `{k}`")),
+            }
+        }
+        t.check()?;
+        Ok(t)
+    }
+}
+
+impl TransferConfig {
+    /// S3's limits: parts of 5 MiB to 5 GiB, at least one part in flight.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if !(5 * MIB..=5 * 1024 * MIB).contains(&self.multipart_chunksize) {
+            return Err("multipart_chunksize must be between 5 MiB and 5 GiB".into());
+        }
+        if self.multipart_threshold > 5 * 1024 * MIB {
+            return Err("multipart_threshold must be at most 5 GiB".into());
+        }
+        if self.max_concurrency == 0 || self.max_concurrency > 1000 {
+            return Err("max_concurrency must be between 1 and 1000".into());
+        }
+        if self.num_download_attempts == 0 {
+            return Err("num_download_attempts must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+impl SettingValue for TransferConfig {
+    const KIND: &'static str = "JSON object of boto3 TransferConfig keys";
+    fn parse_setting(raw: &str) -> Result<Self, String> {
+        raw.parse()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bools_accept_python_and_env_spellings() {
+        for t in ["True", "true", "1", "yes", "ON"] {
+            assert!(bool::parse_setting(t).unwrap(), "{t}");
+        }
+        for f in ["False", "0", "no", "off", "None"] {
+            assert!(!bool::parse_setting(f).unwrap(), "{f}");
+        }
+        assert!(bool::parse_setting("maybe").is_err());
+    }
+
+    #[test]
+    fn lists_parse_from_json_or_commas() {
+        assert_eq!(
+            Vec::<String>::parse_setting(r#"["text/css", "image/svg+xml"]"#).unwrap(),
+            vec!["text/css", "image/svg+xml"]
+        );
+        assert_eq!(
+            Vec::<String>::parse_setting("text/css, text/javascript").unwrap(),
+            vec!["text/css", "text/javascript"]
+        );
+        assert!(Vec::<String>::parse_setting("[1,2]").is_err());
+    }
+
+    #[test]
+    fn verify_is_bool_or_path() {
+        assert_eq!(Verify::parse_setting("False").unwrap(), Verify::Off);
+        assert_eq!(Verify::parse_setting("true").unwrap(), Verify::Default);
+        assert_eq!(
+            Verify::parse_setting("/etc/ca.pem").unwrap(),
+            Verify::CaBundle("/etc/ca.pem".into())
+        );
+    }
+
+    #[test]
+    fn enums_parse_their_spellings() {
+        assert_eq!("s3v4".parse::<SignatureVersion>().unwrap(), SignatureVersion::V4);
+        assert_eq!("s3".parse::<SignatureVersion>().unwrap(), SignatureVersion::V2);
+        assert_eq!("Virtual".parse::<AddressingStyle>().unwrap(), AddressingStyle::Virtual);
+        assert!("dns".parse::<AddressingStyle>().is_err());
+        assert_eq!(Option::<Provider>::parse_setting("").unwrap(), None);
+        assert_eq!("R2".parse::<Provider>().unwrap(), Provider::R2);
+    }
+
+    #[test]
+    fn proxies_parse_and_hide_passwords() {
+        let p = Proxies::parse_setting(r#"{"http": "foo.bar:3128", "https": "http://u:pw@10.0.0.1:8443"}"#).unwrap();
+        assert_eq!(p.http.as_ref().unwrap().host, "foo.bar");
+        assert_eq!(p.http.as_ref().unwrap().port, 3128);
+        let https = p.https.as_ref().unwrap();
+        assert_eq!(https.auth.as_ref().unwrap().expose(), "u:pw");
+        assert!(!format!("{p:?}").contains("pw"));
+        assert!(Proxies::parse_setting(r#"{"ftp": "x:1"}"#).is_err());
+        assert!(Proxies::parse_setting(r#"{"http": "socks5://x:1"}"#).is_err());
+    }
+
+    #[test]
+    fn object_parameters_hide_sse_c_keys() {
+        let p: ObjectParameters =
+            r#"{"SSECustomerKey": "0123456789abcdef0123456789abcdef", "SSECustomerAlgorithm": "AES256"}"#
+                .parse()
+                .unwrap();
+        assert!(!format!("{p:?}").contains("0123456789"));
+        let r = p.read_parameters();
+        assert!(r.contains("SSECustomerKey"));
+        let w: ObjectParameters = r#"{"CacheControl": "no-cache", "VersionId": "v1"}"#.parse().unwrap();
+        assert!(!w.read_parameters().contains("CacheControl"));
+        assert!(w.read_parameters().contains("VersionId"));
+        assert!("[1]".parse::<ObjectParameters>().is_err());
+        assert!(r#"{"Metadata": "x"}"#.parse::<ObjectParameters>().is_err());
+    }
+
+    #[test]
+    fn transfer_config_enforces_s3_part_limits() {
+        assert!(r#"{"multipart_chunksize": 1024}"#.parse::<TransferConfig>().is_err());
+        assert!(r#"{"max_concurrency": 0}"#.parse::<TransferConfig>().is_err());
+        assert!(r#"{"unknown": 1}"#.parse::<TransferConfig>().is_err());
+    }
+
+    #[test]
+    fn resolve_overrides_parse() {
+        let r = ResolveOverrides::parse_setting("Bucket.Localhost=127.0.0.1:9000, x=[::1]:80").unwrap();
+        assert_eq!(r.0[0].0, "bucket.localhost");
+        assert_eq!(r.0[1].1.port(), 80);
+        assert!(ResolveOverrides::parse_setting("x=notanaddr").is_err());
+        assert!(ResolveOverrides::parse_setting("noequals").is_err());
+    }
+
+    #[test]
+    fn durations_are_seconds() {
+        assert_eq!(Duration::parse_setting("2.5").unwrap(), Duration::from_millis(2500));
+        assert!(Duration::parse_setting("-1").is_err());
+        assert!(Duration::parse_setting("soon").is_err());
+    }
+
+    #[test]
+    fn endpoints_parse_and_reject_malformed_urls() {
+        let e: Endpoint = "HTTPS://S3.Example.com".parse().unwrap();
+        assert_eq!(
+            (e.https, e.host.as_str(), e.port, e.path.as_str()),
+            (true, "s3.example.com", None, "")
+        );
+        let v6: Endpoint = "http://[::1]:9000/".parse().unwrap();
+        assert_eq!(v6.authority(), "[::1]:9000");
+        assert!(v6.is_ip());
+        for bad in [
+            "",
+            "s3.example.com",
+            "ftp://x",
+            "http://",
+            "http://h:0",
+            "http://h:99999",
+            "http://h/p?q=1",
+            "http://u:p@h",
+            "http://a..b",
+            "http://[::1",
+            "http://h h",
+            "http://h:port",
+        ] {
+            assert!(bad.parse::<Endpoint>().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,411 @@
+//! The crate's one error type.
+//!
+//! [`Error`] is opaque and cheap to move (one pointer). Ask it what went wrong with
+//! [`Error::kind`] or the `is_*` predicates; S3 replies keep their code, message and request
+//! id ([`Error::service`]). Every error names the operation, bucket and key it concerns, and
+//! none ever carries a secret: settings errors name the setting, not its value, when the
+//! setting is secret.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+/// A boxed source error.
+pub(crate) type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What kind of failure an [`Error`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A setting is missing, malformed or contradicts another one.
+    InvalidSetting,
+    /// A bucket name S3 would refuse.
+    InvalidBucketName,
+    /// An object key (or a storage name) that cannot be sent: empty, too long, or escaping
+    /// the storage's location.
+    InvalidKey,
+    /// No credentials could be found for a request that must be signed.
+    NoCredentials,
+    /// The object, bucket or upload does not exist (HTTP 404).
+    NotFound,
+    /// The server refused the credentials or the signature, or the caller lacks permission
+    /// (HTTP 403). [`Error::code`] tells `AccessDenied` from `SignatureDoesNotMatch`,
+    /// `InvalidAccessKeyId`, `RequestTimeTooSkewed`, ...
+    AccessDenied,
+    /// A conditional request's condition did not hold (HTTP 412), e.g. `If-None-Match: *`
+    /// on an object that already exists.
+    PreconditionFailed,
+    /// Any other error reply from the service.
+    Service,
+    /// The server's reply could not be understood (malformed or truncated XML, missing
+    /// fields, impossible values).
+    InvalidResponse,
+    /// A connect, read or overall timeout elapsed.
+    Timeout,
+    /// The connection failed or broke: refused, reset, TLS failure, closed mid-body.
+    Transport,
+    /// Reading or writing local data failed (a caller's stream, a file).
+    Io,
+    /// A multipart upload was abandoned: its parts were discarded and nothing was stored.
+    Aborted,
+}
+
+impl ErrorKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidSetting => "invalid setting",
+            ErrorKind::InvalidBucketName => "invalid bucket name",
+            ErrorKind::InvalidKey => "invalid key",
+            ErrorKind::NoCredentials => "no credentials",
+            ErrorKind::NotFound => "not found",
+            ErrorKind::AccessDenied => "access denied",
+            ErrorKind::PreconditionFailed => "precondition failed",
+            ErrorKind::Service => "service error",
+            ErrorKind::InvalidResponse => "invalid response",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Transport => "transport error",
+            ErrorKind::Io => "i/o error",
+            ErrorKind::Aborted => "upload aborted",
+        }
+    }
+}
+
+/// An error reply from S3: the HTTP status and what the XML body said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceError {
+    /// HTTP status of the reply (200 for an error inside a successful reply).
+    pub status: u16,
+    /// S3 error code, such as `NoSuchKey` or `SignatureDoesNotMatch`; empty when the reply
+    /// had no body (HEAD requests).
+    pub code: String,
+    /// Human-readable message from the server.
+    pub message: String,
+    /// `x-amz-request-id` (or the body's `RequestId`), for support requests.
+    pub request_id: Option<String>,
+    /// Region the bucket lives in, when the server said (`x-amz-bucket-region`).
+    pub bucket_region: Option<String>,
+}
+
+impl ServiceError {
+    /// The kind an error reply maps to.
+    pub(crate) fn kind(&self) -> ErrorKind {
+        match (self.status, self.code.as_str()) {
+            (_, "NoSuchKey" | "NoSuchBucket" | "NoSuchUpload" | "NoSuchVersion") | (404, _) => ErrorKind::NotFound,
+            (_, "PreconditionFailed") | (412, _) => ErrorKind::PreconditionFailed,
+            (403, _) | (_, "AccessDenied" | "SignatureDoesNotMatch" | "InvalidAccessKeyId") => ErrorKind::AccessDenied,
+            _ => ErrorKind::Service,
+        }
+    }
+}
+
+/// Where an error happened: the operation and the object it concerned.
+#[derive(Debug, Clone, Default)]
+struct Context {
+    operation: Option<&'static str>,
+    bucket: Option<String>,
+    key: Option<String>,
+    setting: Option<String>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    message: String,
+    service: Option<ServiceError>,
+    context: Context,
+    source: Option<BoxError>,
+}
+
+/// The error type of every fallible operation in this crate.
+///
+/// ```
+/// use storages_s3::{ErrorKind, Settings};
+///
+/// let err = Settings::builder().option("location", "/media").build().unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::InvalidSetting);
+/// assert_eq!(err.setting(), Some("location"));
+/// ```
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A new error of `kind` with a message.
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                service: None,
+                context: Context::default(),
+                source: None,
+            }),
+        }
+    }
+
+    /// An error reply from the server.
+    pub(crate) fn service(service: ServiceError) -> Self {
+        let mut e = Error::new(service.kind(), String::new());
+        e.inner.service = Some(service);
+        e
+    }
+
+    /// A setting that cannot be used; `setting` is the option name.
+    pub(crate) fn invalid_setting(setting: &str, message: impl Into<String>) -> Self {
+        let mut e = Error::new(ErrorKind::InvalidSetting, message);
+        e.inner.context.setting = Some(setting.to_owned());
+        e
+    }
+
+    pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.inner.source = Some(source.into());
+        self
+    }
+
+    /// Names the operation, unless an inner layer already did.
+    pub(crate) fn with_operation(mut self, operation: &'static str) -> Self {
+        self.inner.context.operation.get_or_insert(operation);
+        self
+    }
+
+    pub(crate) fn with_object(mut self, bucket: &str, key: Option<&str>) -> Self {
+        let ctx = &mut self.inner.context;
+        if ctx.bucket.is_none() {
+            ctx.bucket = Some(bucket.to_owned());
+            ctx.key = key.map(str::to_owned);
+        }
+        self
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The server's error reply, when there was one.
+    pub fn service_error(&self) -> Option<&ServiceError> {
+        self.inner.service.as_ref()
+    }
+
+    /// The S3 error code (`NoSuchKey`, `SignatureDoesNotMatch`, ...), when the server sent one.
+    pub fn code(&self) -> Option<&str> {
+        self.inner
+            .service
+            .as_ref()
+            .map(|s| s.code.as_str())
+            .filter(|c| !c.is_empty())
+    }
+
+    /// The HTTP status of the server's reply, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        self.inner.service.as_ref().map(|s| s.status)
+    }
+
+    /// The S3 request id of the failed request, for support cases.
+    pub fn request_id(&self) -> Option<&str> {
+        self.inner.service.as_ref()?.request_id.as_deref()
+    }
+
+    /// The S3 operation that failed (`PutObject`, ...).
+    pub fn operation(&self) -> Option<&'static str> {
+        self.inner.context.operation
+    }
+
+    /// The bucket the failed operation addressed.
+    pub fn bucket(&self) -> Option<&str> {
+        self.inner.context.bucket.as_deref()
+    }
+
+    /// The key the failed operation addressed.
+    pub fn key(&self) -> Option<&str> {
+        self.inner.context.key.as_deref()
+    }
+
+    /// The option name of the setting at fault, for [`ErrorKind::InvalidSetting`].
+    pub fn setting(&self) -> Option<&str> {
+        self.inner.context.setting.as_deref()
+    }
+
+    /// The object, bucket or upload does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.kind() == ErrorKind::NotFound
+    }
+
+    /// The request was refused for its credentials, signature or permissions.
+    pub fn is_access_denied(&self) -> bool {
+        self.kind() == ErrorKind::AccessDenied
+    }
+
+    /// The server could not verify the request's signature: usually a wrong secret key.
+    pub fn is_signature_mismatch(&self) -> bool {
+        self.code() == Some("SignatureDoesNotMatch")
+    }
+
+    /// A conditional request's precondition failed.
+    pub fn is_precondition_failed(&self) -> bool {
+        self.kind() == ErrorKind::PreconditionFailed
+    }
+
+    /// A timeout elapsed.
+    pub fn is_timeout(&self) -> bool {
+        self.kind() == ErrorKind::Timeout
+    }
+
+    /// The connection failed or broke.
+    pub fn is_transport(&self) -> bool {
+        self.kind() == ErrorKind::Transport
+    }
+
+    /// A setting is invalid.
+    pub fn is_invalid_setting(&self) -> bool {
+        self.kind() == ErrorKind::InvalidSetting
+    }
+
+    /// No credentials were found.
+    pub fn is_no_credentials(&self) -> bool {
+        self.kind() == ErrorKind::NoCredentials
+    }
+
+    /// The server's reply was malformed.
+    pub fn is_invalid_response(&self) -> bool {
+        self.kind() == ErrorKind::InvalidResponse
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        let ctx = &inner.context;
+        if let Some(op) = ctx.operation {
+            f.write_str(op)?;
+            if let Some(bucket) = &ctx.bucket {
+                write!(f, " s3://{bucket}/{}", ctx.key.as_deref().unwrap_or(""))?;
+            }
+            f.write_str(": ")?;
+        }
+        if let Some(setting) = &ctx.setting {
+            write!(f, "setting `{setting}`: ")?;
+        }
+        f.write_str(inner.kind.as_str())?;
+        if !inner.message.is_empty() {
+            write!(f, ": {}", inner.message)?;
+        }
+        if let Some(s) = &inner.service {
+            write!(f, " (HTTP {}", s.status)?;
+            if !s.code.is_empty() {
+                write!(f, " {}", s.code)?;
+            }
+            if !s.message.is_empty() {
+                write!(f, ": {}", s.message)?;
+            }
+            if let Some(id) = &s.request_id {
+                write!(f, "; request id {id}")?;
+            }
+            f.write_str(")")?;
+        }
+        if let Some(source) = &inner.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &inner.kind);
+        if !inner.message.is_empty() {
+            d.field("message", &inner.message);
+        }
+        if let Some(s) = &inner.service {
+            d.field("service", s);
+        }
+        if let Some(op) = inner.context.operation {
+            d.field("operation", &op);
+        }
+        if let Some(b) = &inner.context.bucket {
+            d.field("bucket", b);
+        }
+        if let Some(k) = &inner.context.key {
+            d.field("key", k);
+        }
+        if let Some(s) = &inner.context.setting {
+            d.field("setting", s);
+        }
+        if let Some(src) = &inner.source {
+            d.field("source", src);
+        }
+        d.finish()
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.inner.source.as_ref().map(|s| &**s as &(dyn StdError + 'static))
+    }
+}
+
+impl From<Error> for std::io::Error {
+    fn from(e: Error) -> Self {
+        let kind = match e.kind() {
+            ErrorKind::NotFound => std::io::ErrorKind::NotFound,
+            ErrorKind::AccessDenied => std::io::ErrorKind::PermissionDenied,
+            ErrorKind::Timeout => std::io::ErrorKind::TimedOut,
+            ErrorKind::InvalidKey | ErrorKind::InvalidSetting | ErrorKind::InvalidBucketName => {
+                std::io::ErrorKind::InvalidInput
+            }
+            ErrorKind::InvalidResponse => std::io::ErrorKind::InvalidData,
+            _ => std::io::ErrorKind::Other,
+        };
+        std::io::Error::new(kind, e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_one_pointer() {
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn service_errors_map_to_kinds() {
+        let e = |status, code: &str| {
+            Error::service(ServiceError {
+                status,
+                code: code.into(),
+                message: String::new(),
+                request_id: None,
+                bucket_region: None,
+            })
+        };
+        assert!(e(404, "NoSuchKey").is_not_found());
+        assert!(e(404, "").is_not_found());
+        assert!(e(403, "SignatureDoesNotMatch").is_signature_mismatch());
+        assert!(e(403, "SignatureDoesNotMatch").is_access_denied());
+        assert!(e(412, "PreconditionFailed").is_precondition_failed());
+        assert_eq!(e(503, "SlowDown").kind(), ErrorKind::Service);
+        assert_eq!(e(200, "InternalError").kind(), ErrorKind::Service);
+    }
+
+    #[test]
+    fn display_names_operation_object_and_reply() {
+        let err = Error::service(ServiceError {
+            status: 404,
+            code: "NoSuchKey".into(),
+            message: "The specified key does not exist.".into(),
+            request_id: Some("R1".into()),
+            bucket_region: None,
+        })
+        .with_operation("GetObject")
+        .with_object("b", Some("k/x.txt"));
+        assert_eq!(
+            err.to_string(),
+            "GetObject s3://b/k/x.txt: not found (HTTP 404 NoSuchKey: The specified key does not exist.; request id R1)"
+        );
+    }
+}

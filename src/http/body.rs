@@ -1,0 +1,312 @@
+//! Request and response bodies.
+//!
+//! A request body is either bytes in memory (replayable, so a failed attempt can be retried
+//! with the same body) or a stream (sent once, never retried). A response body streams from
+//! the connection with a read timeout on each piece, like a socket read timeout.
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use http_body::{Frame, SizeHint};
+
+use crate::error::{BoxError, Error, ErrorKind, Result};
+
+/// A stream of bytes a caller uploads.
+pub type ByteStream = Pin<Box<dyn Stream<Item = std::result::Result<Bytes, BoxError>> + Send + 'static>>;
+
+/// The body of a request.
+pub enum Body {
+    /// No body.
+    Empty,
+    /// Bytes in memory: can be sent again on retry.
+    Bytes(Bytes),
+    /// A stream of `len` bytes, sent once: a request with a stream body is never retried.
+    Stream {
+        /// The data.
+        stream: ByteStream,
+        /// Its exact length (S3 needs `Content-Length`).
+        len: u64,
+        /// Bytes sent so far, to refuse a stream that lies about its length.
+        sent: u64,
+    },
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Body::Empty => f.write_str("Body::Empty"),
+            Body::Bytes(b) => write!(f, "Body::Bytes({} bytes)", b.len()),
+            Body::Stream { len, .. } => write!(f, "Body::Stream({len} bytes)"),
+        }
+    }
+}
+
+impl Body {
+    /// A stream body of exactly `len` bytes.
+    pub fn stream(stream: ByteStream, len: u64) -> Body {
+        Body::Stream { stream, len, sent: 0 }
+    }
+
+    /// A copy for another attempt, when the body is replayable.
+    pub fn try_clone(&self) -> Option<Body> {
+        match self {
+            Body::Empty => Some(Body::Empty),
+            Body::Bytes(b) => Some(Body::Bytes(b.clone())),
+            Body::Stream { .. } => None,
+        }
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Body::Empty => 0,
+            Body::Bytes(b) => b.len() as u64,
+            Body::Stream { len, .. } => *len,
+        }
+    }
+
+    /// Whether the body is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes, when the body is in memory.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Body::Empty => Some(&[]),
+            Body::Bytes(b) => Some(b),
+            Body::Stream { .. } => None,
+        }
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(b: Bytes) -> Self {
+        if b.is_empty() { Body::Empty } else { Body::Bytes(b) }
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(v: Vec<u8>) -> Self {
+        Body::from(Bytes::from(v))
+    }
+}
+
+impl From<String> for Body {
+    fn from(s: String) -> Self {
+        Body::from(Bytes::from(s))
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(s: &'static str) -> Self {
+        Body::from(Bytes::from_static(s.as_bytes()))
+    }
+}
+
+/// A request body as hyper sends it, reporting progress so that the read timeout counts
+/// idle time rather than the time a large upload takes.
+pub(crate) struct SendBody {
+    body: Body,
+    progress: Progress,
+}
+
+impl SendBody {
+    pub(crate) fn new(body: Body, progress: Progress) -> Self {
+        SendBody { body, progress }
+    }
+}
+
+impl http_body::Body for SendBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<std::result::Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        this.progress.touch();
+        match &mut this.body {
+            Body::Empty => Poll::Ready(None),
+            Body::Bytes(b) => {
+                let data = std::mem::take(b);
+                this.body = Body::Empty;
+                Poll::Ready(Some(Ok(Frame::data(data))))
+            }
+            Body::Stream { stream, len, sent } => match ready!(stream.as_mut().poll_next(cx)) {
+                Some(Ok(chunk)) => {
+                    *sent += chunk.len() as u64;
+                    if *sent > *len {
+                        return Poll::Ready(Some(Err("upload stream is longer than its declared length".into())));
+                    }
+                    Poll::Ready(Some(Ok(Frame::data(chunk))))
+                }
+                Some(Err(e)) => Poll::Ready(Some(Err(e))),
+                None if *sent < *len => Poll::Ready(Some(Err("upload stream ended before its declared length".into()))),
+                None => Poll::Ready(None),
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.body, Body::Empty)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.body.len())
+    }
+}
+
+/// The last time a connection made progress, shared between a request body and the task
+/// that waits for the reply.
+#[derive(Clone)]
+pub(crate) struct Progress {
+    start: Instant,
+    last_ms: Arc<AtomicU64>,
+}
+
+impl Progress {
+    pub(crate) fn new() -> Self {
+        Progress {
+            start: Instant::now(),
+            last_ms: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    pub(crate) fn touch(&self) {
+        self.last_ms
+            .store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// The moment the idle timeout expires, given the last progress.
+    pub(crate) fn deadline(&self, timeout: Duration) -> Instant {
+        self.start + Duration::from_millis(self.last_ms.load(Ordering::Relaxed)) + timeout
+    }
+}
+
+/// The body of a reply, streamed from the connection. Each piece must arrive within the
+/// read timeout.
+pub struct ResponseBody {
+    incoming: hyper::body::Incoming,
+    read_timeout: Duration,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    done: bool,
+}
+
+impl fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseBody")
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResponseBody {
+    pub(crate) fn new(incoming: hyper::body::Incoming, read_timeout: Duration) -> Self {
+        ResponseBody {
+            incoming,
+            read_timeout,
+            sleep: None,
+            done: false,
+        }
+    }
+
+    /// The next piece of the body, `None` at its end.
+    pub async fn chunk(&mut self) -> Option<Result<Bytes>> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+
+    /// The whole body, refusing more than `limit` bytes.
+    pub async fn collect(mut self, limit: usize) -> Result<Bytes> {
+        // A reply in one piece is returned without copying.
+        let mut first: Option<Bytes> = None;
+        let mut buf = bytes::BytesMut::new();
+        let mut total = 0usize;
+        while let Some(chunk) = self.chunk().await {
+            let chunk = chunk?;
+            total += chunk.len();
+            if total > limit {
+                return Err(Error::new(
+                    ErrorKind::InvalidResponse,
+                    format!("reply body larger than {limit} bytes"),
+                ));
+            }
+            if first.is_none() && buf.is_empty() {
+                first = Some(chunk);
+                continue;
+            }
+            if let Some(f) = first.take() {
+                buf.extend_from_slice(&f);
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(first.unwrap_or_else(|| buf.freeze()))
+    }
+
+    /// Reads and drops the rest of the body so that the connection can be reused.
+    pub async fn drain(mut self, limit: usize) {
+        let mut seen = 0usize;
+        while let Some(Ok(chunk)) = self.chunk().await {
+            seen += chunk.len();
+            if seen > limit {
+                break;
+            }
+        }
+    }
+}
+
+impl Stream for ResponseBody {
+    type Item = Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        loop {
+            match Pin::new(&mut this.incoming).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    this.sleep = None;
+                    if let Ok(data) = frame.into_data() {
+                        if !data.is_empty() {
+                            return Poll::Ready(Some(Ok(data)));
+                        }
+                    }
+                    // Trailers and empty frames: keep reading.
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(Error::new(
+                        ErrorKind::Transport,
+                        "connection broke while reading the reply body",
+                    )
+                    .with_source(e))));
+                }
+                Poll::Ready(None) => {
+                    this.done = true;
+                    return Poll::Ready(None);
+                }
+                Poll::Pending => {
+                    let timeout = this.read_timeout;
+                    let sleep = this.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                    ready!(sleep.as_mut().poll(cx));
+                    this.done = true;
+                    return Poll::Ready(Some(Err(Error::new(
+                        ErrorKind::Timeout,
+                        format!("no data from the server for {timeout:?} while reading the reply body"),
+                    ))));
+                }
+            }
+        }
+    }
+}
+
+use http_body::Body as _;
+use std::future::Future as _;

@@ -1,0 +1,176 @@
+//! One pooled HTTP/1.1 client for everything the crate sends.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use http::{HeaderValue, Request, Response};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use super::body::{Body, Progress, ResponseBody, SendBody};
+use super::connector::Connector;
+use super::tls;
+use crate::config::{Proxies, Settings, Verify};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Transport settings.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// TCP connect (and proxy CONNECT) timeout.
+    pub connect_timeout: Duration,
+    /// Longest silence while waiting for a reply or reading its body.
+    pub read_timeout: Duration,
+    /// Proxies by scheme.
+    pub proxies: Proxies,
+    /// TLS verification.
+    pub verify: Verify,
+    /// Host names dialled at fixed socket addresses.
+    pub resolve: Vec<(String, SocketAddr)>,
+    /// Idle connections kept per host.
+    pub max_idle_per_host: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            connect_timeout: Duration::from_secs(60),
+            read_timeout: Duration::from_secs(60),
+            proxies: Proxies::default(),
+            verify: Verify::Default,
+            resolve: Vec::new(),
+            max_idle_per_host: 10,
+        }
+    }
+}
+
+impl HttpConfig {
+    /// The transport settings of a storage's settings.
+    pub fn from_settings(s: &Settings) -> Self {
+        HttpConfig {
+            connect_timeout: s.effective_connect_timeout(),
+            read_timeout: s.effective_read_timeout(),
+            proxies: s.effective_proxies(),
+            verify: s.verify.clone(),
+            resolve: s.resolve.0.clone(),
+            max_idle_per_host: s.effective_max_pool_connections(),
+        }
+    }
+}
+
+/// A pooled HTTP/1.1 client over rustls. Cheap to clone: clones share the pool.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: Client<HttpsConnector<Connector>, SendBody>,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    /// `Proxy-Authorization` for requests forwarded through an `http` proxy.
+    forward_proxy_auth: Option<HeaderValue>,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpClient {
+    /// A client for these transport settings.
+    pub fn new(config: &HttpConfig) -> Result<Self> {
+        let tls = tls::client_config(&config.verify)?;
+        let connector = Connector::new(&config.resolve, config.proxies.clone(), config.connect_timeout);
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(config.max_idle_per_host)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .build(https);
+        let forward_proxy_auth = match &config.proxies.http {
+            Some(p) => p.auth.as_ref().map(|a| {
+                use base64::Engine as _;
+                let token = base64::engine::general_purpose::STANDARD.encode(a.expose());
+                let mut v = HeaderValue::from_str(&format!("Basic {token}")).expect("base64 is a valid header value");
+                v.set_sensitive(true);
+                v
+            }),
+            None => None,
+        };
+        Ok(HttpClient {
+            client,
+            connect_timeout: config.connect_timeout,
+            read_timeout: config.read_timeout,
+            forward_proxy_auth,
+        })
+    }
+
+    /// The read timeout replies are subject to.
+    pub fn read_timeout(&self) -> Duration {
+        self.read_timeout
+    }
+
+    /// Sends one request and waits for the head of the reply. Times out when the server
+    /// stays silent for the read timeout after the request (its body included) was sent.
+    pub async fn send(&self, request: Request<Body>) -> Result<Response<ResponseBody>> {
+        let progress = Progress::new();
+        let mut request = request.map(|b| SendBody::new(b, progress.clone()));
+        if let Some(auth) = &self.forward_proxy_auth {
+            if request.uri().scheme() == Some(&http::uri::Scheme::HTTP) {
+                request
+                    .headers_mut()
+                    .insert(http::header::PROXY_AUTHORIZATION, auth.clone());
+            }
+        }
+        let reply = self.client.request(request);
+        tokio::pin!(reply);
+        // The first deadline also covers connecting; afterwards only idle time counts.
+        let allowance = self.read_timeout + self.connect_timeout;
+        let mut deadline = progress.deadline(allowance);
+        let response = loop {
+            tokio::select! {
+                r = &mut reply => break r,
+                _ = tokio::time::sleep_until(deadline.into()) => {
+                    let next = progress.deadline(self.read_timeout);
+                    if next > deadline {
+                        deadline = next;
+                        continue;
+                    }
+                    return Err(Error::new(
+                        ErrorKind::Timeout,
+                        format!("no reply from the server within {:?}", self.read_timeout),
+                    ));
+                }
+            }
+        };
+        let response = response.map_err(map_client_error)?;
+        let read_timeout = self.read_timeout;
+        Ok(response.map(|incoming| ResponseBody::new(incoming, read_timeout)))
+    }
+}
+
+fn map_client_error(e: hyper_util::client::legacy::Error) -> Error {
+    use std::error::Error as _;
+    // Find an I/O timeout (connect timeout) anywhere in the chain.
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                return Error::new(ErrorKind::Timeout, io.to_string());
+            }
+        }
+        source = s.source();
+    }
+    let what = if e.is_connect() {
+        "could not connect"
+    } else {
+        "connection failed"
+    };
+    Error::new(ErrorKind::Transport, what).with_source(e)
+}

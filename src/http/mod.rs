@@ -1,0 +1,11 @@
+//! The HTTP floor: one pooled hyper client (TLS, proxies, resolver overrides, timeouts)
+//! and the retry loop. Nothing here knows about S3.
+
+mod body;
+mod client;
+mod connector;
+pub mod retry;
+mod tls;
+
+pub use body::{Body, ByteStream, ResponseBody};
+pub use client::{HttpClient, HttpConfig};

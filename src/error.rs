@@ -9,8 +9,8 @@
 use std::error::Error as StdError;
 use std::fmt;
 
-/// A boxed source error.
-pub(crate) type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+/// A boxed error, as streams of upload data yield.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
 /// What kind of failure an [`Error`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

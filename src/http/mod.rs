@@ -7,5 +7,6 @@ mod connector;
 pub mod retry;
 mod tls;
 
+pub use crate::error::BoxError;
 pub use body::{Body, ByteStream, ResponseBody};
 pub use client::{HttpClient, HttpConfig};

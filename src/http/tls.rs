@@ -17,7 +17,8 @@ pub(crate) fn client_config(verify: &Verify) -> Result<ClientConfig> {
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::invalid_setting("verify", "TLS setup failed").with_source(e))?;
-    let mut config = match verify {
+    // ALPN is set by hyper-rustls from the enabled HTTP versions.
+    let config = match verify {
         Verify::Default => builder.with_root_certificates(default_roots()?).with_no_client_auth(),
         Verify::CaBundle(path) => {
             let mut roots = RootCertStore::empty();
@@ -47,7 +48,6 @@ pub(crate) fn client_config(verify: &Verify) -> Result<ClientConfig> {
             .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
             .with_no_client_auth(),
     };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
 

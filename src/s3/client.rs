@@ -1,0 +1,864 @@
+//! The S3 client: turns operation requests into signed HTTP requests, sends them with
+//! retries, and parses the replies. One async method per S3 action.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Response, StatusCode, Uri};
+
+use crate::ServiceError;
+use crate::config::{
+    AddressingStyle, ChecksumPolicy, Endpoint, ListObjectsVersion, ObjectParameters, Settings, SignatureVersion,
+    TransferConfig,
+};
+use crate::credentials::{Credentials, NoProvider, ProvideCredentials, StaticProvider};
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::retry::{self, Attempt, RetryPolicy, RetryQuota};
+use crate::http::{Body, HttpClient, HttpConfig, ResponseBody};
+use crate::s3::addressing::{Addressing, Target, encode_query};
+use crate::s3::body::ObjectBody;
+use crate::s3::list::{ListObjects, ListUploads};
+use crate::s3::ops::copy_object::MetadataDirective;
+use crate::s3::ops::get_object::{ByteRange, ContentRange};
+use crate::s3::ops::list_objects::ListObjectsInput;
+use crate::s3::ops::put_object::{PutObjectOutput, WriteOptions};
+use crate::s3::ops::upload_part::UploadedPart;
+use crate::s3::ops::{self};
+use crate::s3::params::ObjectHead;
+use crate::s3::request::OpRequest;
+use crate::s3::sign::{self, PayloadHash};
+use crate::s3::xml::{self, DeleteObjectsResult};
+
+/// Largest XML reply read into memory (a listing page of 1,000 long keys is ~1.5 MiB).
+const MAX_XML_REPLY: usize = 16 * 1024 * 1024;
+/// Largest error body read.
+const MAX_ERROR_REPLY: usize = 64 * 1024;
+
+/// How a client reaches S3 and behaves, resolved from [`Settings`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ClientOptions {
+    /// The bucket.
+    pub bucket: String,
+    /// Signing region.
+    pub region: String,
+    /// A custom endpoint, or `None` for AWS's endpoint of the region.
+    pub endpoint: Option<Endpoint>,
+    /// HTTPS for AWS endpoints.
+    pub use_ssl: bool,
+    /// Addressing style.
+    pub addressing_style: AddressingStyle,
+    /// Signature version.
+    pub signature_version: SignatureVersion,
+    /// Checksum policy.
+    pub checksum_policy: ChecksumPolicy,
+    /// ListObjects version.
+    pub list_objects_version: ListObjectsVersion,
+    /// Whether `If-None-Match: *` uploads are honoured.
+    pub conditional_writes: bool,
+    /// Whether DeleteObjects is available.
+    pub bulk_delete: bool,
+    /// Multipart chunking.
+    pub transfer: TransferConfig,
+    /// Retries.
+    pub retry: RetryPolicy,
+    /// Transport.
+    pub http: HttpConfig,
+    /// Extra text for the `User-Agent`.
+    pub user_agent_extra: Option<String>,
+    /// Replaces the `User-Agent`.
+    pub user_agent: Option<String>,
+}
+
+impl ClientOptions {
+    /// The client options of a storage's settings.
+    pub fn from_settings(s: &Settings) -> Self {
+        let cc = s.client_config.as_ref();
+        ClientOptions {
+            bucket: s.bucket().to_owned(),
+            region: s.effective_region().to_owned(),
+            endpoint: s.endpoint_url.clone(),
+            use_ssl: s.use_ssl,
+            addressing_style: s.effective_addressing_style(),
+            signature_version: s.effective_signature_version(),
+            checksum_policy: s.effective_checksum_policy(),
+            list_objects_version: s.effective_list_objects_version(),
+            conditional_writes: s.effective_conditional_writes(),
+            bulk_delete: s.effective_bulk_delete(),
+            transfer: s.transfer_config,
+            retry: RetryPolicy {
+                max_attempts: s.effective_max_attempts(),
+                ..RetryPolicy::default()
+            },
+            http: HttpConfig::from_settings(s),
+            user_agent_extra: cc.and_then(|c| c.user_agent_extra.clone()),
+            user_agent: cc.and_then(|c| c.user_agent.clone()),
+        }
+    }
+}
+
+/// A request without its body, shared by its attempts.
+struct Parts {
+    method: Method,
+    key: Option<String>,
+    headers: http::HeaderMap,
+}
+
+#[derive(Debug, Clone)]
+struct Routing {
+    region: String,
+    addressing: Addressing,
+}
+
+struct Inner {
+    http: HttpClient,
+    options: ClientOptions,
+    routing: RwLock<Routing>,
+    credentials: Arc<dyn ProvideCredentials>,
+    quota: RetryQuota,
+    /// Server clock minus local clock, in milliseconds, learned from skew errors.
+    skew_ms: AtomicI64,
+    user_agent: HeaderValue,
+}
+
+/// An S3 client for one bucket. Cheap to clone: clones share the connection pool,
+/// credentials and learned state (region, clock skew).
+///
+/// ```no_run
+/// # async fn demo() -> storages_s3::Result<()> {
+/// use storages_s3::{Settings, s3::Client};
+///
+/// let settings = Settings::builder().option("bucket_name", "my-bucket").build()?;
+/// let client = Client::new(&settings)?;
+/// client.put_object("hello.txt", "Hello".into(), &Default::default()).await?;
+/// let text = client.get_object("hello.txt", None).await?.body.collect(1 << 20).await?;
+/// assert_eq!(&text[..], b"Hello");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("bucket", &self.inner.options.bucket)
+            .field("region", &self.region())
+            .field("endpoint", &self.inner.options.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+fn addressing_for(options: &ClientOptions, region: &str) -> Addressing {
+    match &options.endpoint {
+        Some(ep) => Addressing::custom(ep.clone(), options.addressing_style),
+        None => Addressing::aws(region, options.use_ssl, options.addressing_style),
+    }
+}
+
+/// The credentials the settings give, or a provider that explains there are none.
+fn settings_credentials(settings: &Settings) -> Arc<dyn ProvideCredentials> {
+    match Credentials::from_settings(settings) {
+        Some(c) => Arc::new(StaticProvider::new(c)),
+        None => Arc::new(NoProvider::new(
+            "options access_key/secret_key, AWS_S3_ACCESS_KEY_ID/AWS_S3_SECRET_ACCESS_KEY, \
+             AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+        )),
+    }
+}
+
+impl Client {
+    /// A client for the bucket and settings given.
+    pub fn new(settings: &Settings) -> Result<Client> {
+        Client::with_options(ClientOptions::from_settings(settings), settings_credentials(settings))
+    }
+
+    /// A client from resolved options and a credentials provider.
+    pub fn with_options(options: ClientOptions, credentials: Arc<dyn ProvideCredentials>) -> Result<Client> {
+        crate::config::check_bucket_name(&options.bucket).map_err(|why| {
+            Error::new(
+                ErrorKind::InvalidBucketName,
+                format!("bucket name {:?} {why}", options.bucket),
+            )
+        })?;
+        let http = HttpClient::new(&options.http)?;
+        let routing = Routing {
+            region: options.region.clone(),
+            addressing: addressing_for(&options, &options.region),
+        };
+        let ua = match (&options.user_agent, &options.user_agent_extra) {
+            (Some(ua), _) => ua.clone(),
+            (None, Some(extra)) => format!("storages-s3/{} {extra}", env!("CARGO_PKG_VERSION")),
+            (None, None) => format!("storages-s3/{}", env!("CARGO_PKG_VERSION")),
+        };
+        let user_agent = HeaderValue::from_str(&ua)
+            .map_err(|_| Error::invalid_setting("client_config", "user_agent is not a valid header value"))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                routing: RwLock::new(routing),
+                options,
+                credentials,
+                quota: RetryQuota::default(),
+                skew_ms: AtomicI64::new(0),
+                user_agent,
+            }),
+        })
+    }
+
+    /// The same client with another credentials provider.
+    pub fn with_credentials(&self, credentials: Arc<dyn ProvideCredentials>) -> Result<Client> {
+        let mut options = self.inner.options.clone();
+        options.region = self.region();
+        Client::with_options(options, credentials)
+    }
+
+    /// The bucket this client works on.
+    pub fn bucket(&self) -> &str {
+        &self.inner.options.bucket
+    }
+
+    /// The signing region (the bucket's own, once a wrong-region reply taught it).
+    pub fn region(&self) -> String {
+        self.inner.routing.read().expect("routing lock").region.clone()
+    }
+
+    /// The resolved options.
+    pub fn options(&self) -> &ClientOptions {
+        &self.inner.options
+    }
+
+    /// Clock skew learned from the server, in milliseconds (server minus local).
+    pub fn clock_skew_ms(&self) -> i64 {
+        self.inner.skew_ms.load(Ordering::Relaxed)
+    }
+
+    fn signing_time(&self) -> SystemTime {
+        let skew = self.inner.skew_ms.load(Ordering::Relaxed);
+        let now = SystemTime::now();
+        if skew >= 0 {
+            now + Duration::from_millis(skew as u64)
+        } else {
+            now - Duration::from_millis(skew.unsigned_abs())
+        }
+    }
+
+    fn routing(&self) -> Routing {
+        self.inner.routing.read().expect("routing lock").clone()
+    }
+
+    fn follow_region(&self, region: &str) -> bool {
+        let mut routing = self.inner.routing.write().expect("routing lock");
+        if routing.region == region || crate::config::check_region(region).is_err() {
+            return false;
+        }
+        routing.region = region.to_owned();
+        routing.addressing = addressing_for(&self.inner.options, region);
+        true
+    }
+
+    /// The URL a request would go to, for logs and presigning.
+    pub fn target(&self, key: Option<&str>) -> Target {
+        self.routing().addressing.target(self.bucket(), key)
+    }
+
+    async fn credentials(&self) -> Result<Option<Credentials>> {
+        match self.inner.options.signature_version {
+            SignatureVersion::Unsigned => Ok(None),
+            _ => self.inner.credentials.provide().await.map(Some),
+        }
+    }
+
+    /// Signs and sends one attempt of a request.
+    async fn attempt(
+        &self,
+        parts: &Parts,
+        query: &str,
+        body: Body,
+        payload: &PayloadHash,
+    ) -> Result<Response<ResponseBody>> {
+        let routing = self.routing();
+        let target = routing.addressing.target(self.bucket(), parts.key.as_deref());
+        let uri: Uri = target
+            .url(query)
+            .parse()
+            .map_err(|e| Error::new(ErrorKind::InvalidKey, "the request URL is malformed").with_source(e))?;
+        let mut headers = parts.headers.clone();
+        headers.insert(
+            http::header::HOST,
+            HeaderValue::from_str(&target.authority)
+                .map_err(|_| Error::new(ErrorKind::InvalidSetting, "endpoint host is not a valid header value"))?,
+        );
+        headers.insert(http::header::USER_AGENT, self.inner.user_agent.clone());
+        if !body.is_empty() || matches!(parts.method, Method::PUT | Method::POST) {
+            headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        }
+        if let Some(creds) = self.credentials().await? {
+            match self.inner.options.signature_version {
+                SignatureVersion::V2 => sign::sign_v2(
+                    &parts.method,
+                    &uri,
+                    &mut headers,
+                    &creds,
+                    self.signing_time(),
+                    target.bucket_in_host.as_deref(),
+                )?,
+                _ => sign::sign_v4(
+                    &parts.method,
+                    &uri,
+                    &mut headers,
+                    &creds,
+                    &routing.region,
+                    self.signing_time(),
+                    payload,
+                )?,
+            }
+        }
+        let mut request = http::Request::builder()
+            .method(parts.method.clone())
+            .uri(uri)
+            .body(body)
+            .expect("valid parts");
+        *request.headers_mut() = headers;
+        self.inner.http.send(request).await
+    }
+
+    /// Sends a request with retries; returns a successful reply or the typed error.
+    pub async fn send(&self, op: OpRequest) -> Result<Response<ResponseBody>> {
+        let OpRequest {
+            operation,
+            method,
+            key,
+            query,
+            headers,
+            body,
+        } = op;
+        let query: Vec<(&str, Option<&str>)> = query.iter().map(|(k, v)| (*k, v.as_deref())).collect();
+        let query = encode_query(&query);
+        let payload = match body.as_bytes() {
+            Some(bytes) if self.inner.options.signature_version == SignatureVersion::V4 => PayloadHash::of(bytes),
+            _ => PayloadHash::Unsigned,
+        };
+        // Bytes in memory are sent again on retry; a stream goes once.
+        let (replay, mut stream) = match body {
+            Body::Empty => (Some(Bytes::new()), None),
+            Body::Bytes(b) => (Some(b), None),
+            stream @ Body::Stream { .. } => (None, Some(stream)),
+        };
+        let replayable = replay.is_some();
+        let parts = Parts { method, key, headers };
+        let followed = AtomicBool::new(false);
+        let (parts_ref, query, payload, followed, replay) = (&parts, &query, &payload, &followed, &replay);
+        let result = retry::run(&self.inner.options.retry, &self.inner.quota, |_n| {
+            let body = match replay {
+                Some(b) => Body::from(b.clone()),
+                None => stream.take().unwrap_or(Body::Empty),
+            };
+            async move {
+                match self.attempt(parts_ref, query, body, payload).await {
+                    Ok(resp) if resp.status().is_success() || resp.status() == StatusCode::NOT_MODIFIED => {
+                        Attempt::Done(Ok(resp))
+                    }
+                    Ok(resp) => {
+                        let date = resp
+                            .headers()
+                            .get(http::header::DATE)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|d| httpdate::parse_http_date(d).ok());
+                        let service = read_error(resp).await;
+                        self.classify(service, date, replayable, followed)
+                    }
+                    Err(e) => {
+                        if replayable && matches!(e.kind(), ErrorKind::Transport | ErrorKind::Timeout) {
+                            let timeout = e.kind() == ErrorKind::Timeout;
+                            Attempt::Retry {
+                                error: e,
+                                delay: None,
+                                timeout,
+                            }
+                        } else {
+                            Attempt::Done(Err(e))
+                        }
+                    }
+                }
+            }
+        })
+        .await;
+        result.map_err(|e| {
+            e.with_operation(operation)
+                .with_object(self.bucket(), parts.key.as_deref())
+        })
+    }
+
+    fn classify(
+        &self,
+        service: ServiceError,
+        date: Option<SystemTime>,
+        replayable: bool,
+        followed: &AtomicBool,
+    ) -> Attempt<Response<ResponseBody>> {
+        let status = service.status;
+        let code = service.code.clone();
+        // A request to the wrong region: follow the region the server names, once.
+        if matches!(status, 301 | 307 | 400)
+            && let Some(region) = service.bucket_region.clone()
+            && replayable
+            && !followed.swap(true, Ordering::Relaxed)
+            && self.follow_region(&region)
+        {
+            return Attempt::Retry {
+                error: Error::service(service),
+                delay: Some(Duration::ZERO),
+                timeout: false,
+            };
+        }
+        if code == "RequestTimeTooSkewed" {
+            if let Some(server) = date {
+                let skew = match server.duration_since(SystemTime::now()) {
+                    Ok(ahead) => ahead.as_millis() as i64,
+                    Err(behind) => -(behind.duration().as_millis() as i64),
+                };
+                self.inner.skew_ms.store(skew, Ordering::Relaxed);
+                if replayable {
+                    return Attempt::Retry {
+                        error: Error::service(service),
+                        delay: Some(Duration::ZERO),
+                        timeout: false,
+                    };
+                }
+            }
+        }
+        let transient = matches!(status, 429 | 500 | 502 | 503 | 504)
+            || matches!(
+                code.as_str(),
+                "SlowDown"
+                    | "RequestTimeout"
+                    | "InternalError"
+                    | "ServiceUnavailable"
+                    | "Throttling"
+                    | "ThrottlingException"
+                    | "RequestThrottled"
+                    | "RequestLimitExceeded"
+            );
+        if transient && replayable {
+            Attempt::Retry {
+                error: Error::service(service),
+                delay: None,
+                timeout: code == "RequestTimeout",
+            }
+        } else {
+            Attempt::Done(Err(Error::service(service)))
+        }
+    }
+
+    /// Sends a request and reads its whole (XML) reply.
+    async fn send_for_body(&self, op: OpRequest) -> Result<(http::HeaderMap, Bytes)> {
+        let operation = op.operation;
+        let key = op.key.clone();
+        let resp = self.send(op).await?;
+        let (parts, body) = resp.into_parts();
+        let bytes = body
+            .collect(MAX_XML_REPLY)
+            .await
+            .map_err(|e| e.with_operation(operation).with_object(self.bucket(), key.as_deref()))?;
+        Ok((parts.headers, bytes))
+    }
+
+    fn context<T>(&self, r: Result<T>, operation: &'static str, key: Option<&str>) -> Result<T> {
+        r.map_err(|e| e.with_operation(operation).with_object(self.bucket(), key))
+    }
+
+    /// HeadObject: the object's metadata. A missing key is [`ErrorKind::NotFound`].
+    pub async fn head_object(&self, key: &str, params: &ObjectParameters) -> Result<ObjectHead> {
+        let op = self.context(ops::head_object::request(key, params), "HeadObject", Some(key))?;
+        let resp = self.send(op).await?;
+        let head = ops::head_object::parse(resp.headers());
+        resp.into_body().drain(0).await;
+        self.context(head, "HeadObject", Some(key))
+    }
+
+    /// GetObject: the object (or a range of it) as a stream that resumes by itself when
+    /// the connection breaks midway (with `If-Match`, so it never mixes two versions).
+    pub async fn get_object(&self, key: &str, range: Option<ByteRange>) -> Result<GetObjectOutput> {
+        self.get_object_with(key, range, &ObjectParameters::new()).await
+    }
+
+    /// GetObject with read parameters (SSE-C, VersionId, ...).
+    pub async fn get_object_with(
+        &self,
+        key: &str,
+        range: Option<ByteRange>,
+        params: &ObjectParameters,
+    ) -> Result<GetObjectOutput> {
+        let resp = self.get_raw(key, range, params, None).await?;
+        let (head, content_range) = self.context(ops::get_object::parse(resp.headers()), "GetObject", Some(key))?;
+        let (first, last) = match (content_range, head.content_length) {
+            (Some(r), _) => (r.first, Some(r.last)),
+            (None, 0) => (0, None),
+            (None, len) => (0, Some(len - 1)),
+        };
+        let body = ObjectBody::new(
+            self.clone(),
+            key.to_owned(),
+            params.read_parameters(),
+            head.etag.clone(),
+            first,
+            last,
+            self.inner.options.transfer.num_download_attempts.saturating_sub(1),
+            resp.into_body(),
+        );
+        Ok(GetObjectOutput {
+            head,
+            range: content_range,
+            body,
+        })
+    }
+
+    /// One GetObject request.
+    pub(crate) async fn get_raw(
+        &self,
+        key: &str,
+        range: Option<ByteRange>,
+        params: &ObjectParameters,
+        if_match: Option<&str>,
+    ) -> Result<Response<ResponseBody>> {
+        let op = self.context(
+            ops::get_object::request(key, range, params, if_match),
+            "GetObject",
+            Some(key),
+        )?;
+        self.send(op).await
+    }
+
+    /// PutObject of a body in memory or a stream of known length.
+    pub async fn put_object(&self, key: &str, body: Body, params: &ObjectParameters) -> Result<PutObjectOutput> {
+        self.put_object_with(
+            key,
+            body,
+            params,
+            WriteOptions {
+                if_none_match: false,
+                crc32: self.crc32(),
+            },
+        )
+        .await
+    }
+
+    /// PutObject with explicit conditions and checksums.
+    pub async fn put_object_with(
+        &self,
+        key: &str,
+        body: Body,
+        params: &ObjectParameters,
+        options: WriteOptions,
+    ) -> Result<PutObjectOutput> {
+        let op = self.context(
+            ops::put_object::request(key, body, params, options),
+            "PutObject",
+            Some(key),
+        )?;
+        let resp = self.send(op).await?;
+        let out = ops::put_object::parse(resp.headers());
+        resp.into_body().drain(1024).await;
+        Ok(out)
+    }
+
+    /// Whether uploads carry a CRC32 checksum (`when_supported`).
+    pub(crate) fn crc32(&self) -> bool {
+        self.inner.options.checksum_policy == ChecksumPolicy::WhenSupported
+    }
+
+    /// DeleteObject. Deleting a missing key succeeds, as on S3.
+    pub async fn delete_object(&self, key: &str) -> Result<()> {
+        let op = self.context(ops::delete_object::request(key), "DeleteObject", Some(key))?;
+        match self.send(op).await {
+            Ok(resp) => {
+                resp.into_body().drain(1024).await;
+                Ok(())
+            }
+            Err(e) if e.is_not_found() && e.code() != Some("NoSuchBucket") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes many keys: DeleteObjects in batches of 1,000 (or one DeleteObject each when
+    /// the service has no bulk delete). Keys S3 could not delete are in the result's
+    /// `errors`; a failed request is an error.
+    pub async fn delete_objects(&self, keys: &[&str]) -> Result<DeleteObjectsResult> {
+        let mut all = DeleteObjectsResult {
+            deleted: Vec::new(),
+            errors: Vec::new(),
+        };
+        if !self.inner.options.bulk_delete {
+            for key in keys {
+                self.delete_object(key).await?;
+                all.deleted.push(xml::DeletedObject {
+                    key: (*key).to_owned(),
+                    version_id: None,
+                });
+            }
+            return Ok(all);
+        }
+        for batch in keys.chunks(ops::delete_objects::MAX_KEYS) {
+            let op = self.context(ops::delete_objects::request(batch), "DeleteObjects", None)?;
+            let (_, body) = self.send_for_body(op).await?;
+            let mut result = self.context(ops::delete_objects::parse(&body), "DeleteObjects", None)?;
+            // Quiet mode lists only failures: every other key of the batch was deleted.
+            if result.deleted.is_empty() {
+                result.deleted = batch
+                    .iter()
+                    .filter(|k| !result.errors.iter().any(|e| e.key == **k))
+                    .map(|k| xml::DeletedObject {
+                        key: (*k).to_owned(),
+                        version_id: None,
+                    })
+                    .collect();
+            }
+            all.deleted.extend(result.deleted);
+            all.errors.extend(result.errors);
+        }
+        Ok(all)
+    }
+
+    /// Lists keys page by page (ListObjectsV2, or V1 where configured), following
+    /// continuation tokens. See [`ListObjects`].
+    pub fn list_objects(&self, input: ListObjectsInput) -> ListObjects {
+        ListObjects::new(self.clone(), self.inner.options.list_objects_version, input)
+    }
+
+    /// One page of a listing.
+    pub(crate) async fn list_objects_page(
+        &self,
+        version: ListObjectsVersion,
+        input: &ListObjectsInput,
+        token: Option<&ops::list_objects::PageToken>,
+    ) -> Result<(xml::ListObjectsPage, Option<ops::list_objects::PageToken>)> {
+        let op = ops::list_objects::request(version, input, token);
+        let operation = op.operation;
+        let (_, body) = self.send_for_body(op).await?;
+        self.context(ops::list_objects::parse(version, &body), operation, None)
+    }
+
+    /// CopyObject within the bucket (`source_key` to `key`).
+    pub async fn copy_object(
+        &self,
+        source_key: &str,
+        key: &str,
+        directive: MetadataDirective,
+        params: &ObjectParameters,
+    ) -> Result<Option<String>> {
+        let op = self.context(
+            ops::copy_object::request(self.bucket(), source_key, key, directive, params),
+            "CopyObject",
+            Some(key),
+        )?;
+        let (_, body) = self.send_for_body(op).await?;
+        self.context(ops::copy_object::parse(&body), "CopyObject", Some(key))
+    }
+
+    /// CreateMultipartUpload: the new upload's id.
+    pub async fn create_multipart_upload(&self, key: &str, params: &ObjectParameters) -> Result<String> {
+        let op = self.context(
+            ops::create_multipart_upload::request(key, params, self.crc32()),
+            "CreateMultipartUpload",
+            Some(key),
+        )?;
+        let (_, body) = self.send_for_body(op).await?;
+        self.context(
+            ops::create_multipart_upload::parse(&body),
+            "CreateMultipartUpload",
+            Some(key),
+        )
+    }
+
+    /// UploadPart. `sse` carries SSE-C parameters, which S3 wants on every part.
+    pub async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        data: Bytes,
+        sse: &ObjectParameters,
+    ) -> Result<UploadedPart> {
+        let crc = self.crc32().then(|| crate::s3::checksum::crc32_base64(&data));
+        let op = self.context(
+            ops::upload_part::request(key, upload_id, part_number, data, sse, crc.is_some()),
+            "UploadPart",
+            Some(key),
+        )?;
+        let resp = self.send(op).await?;
+        let part = ops::upload_part::parse(part_number, resp.headers(), crc);
+        resp.into_body().drain(1024).await;
+        self.context(part, "UploadPart", Some(key))
+    }
+
+    /// CompleteMultipartUpload; an error inside a 200 OK reply is an error.
+    pub async fn complete_multipart_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[UploadedPart],
+        if_none_match: bool,
+    ) -> Result<Option<String>> {
+        let op = self.context(
+            ops::complete_multipart_upload::request(key, upload_id, parts, if_none_match),
+            "CompleteMultipartUpload",
+            Some(key),
+        )?;
+        let (_, body) = self.send_for_body(op).await?;
+        self.context(
+            ops::complete_multipart_upload::parse(&body),
+            "CompleteMultipartUpload",
+            Some(key),
+        )
+    }
+
+    /// AbortMultipartUpload.
+    pub async fn abort_multipart_upload(&self, key: &str, upload_id: &str) -> Result<()> {
+        let op = self.context(
+            ops::abort_multipart_upload::request(key, upload_id),
+            "AbortMultipartUpload",
+            Some(key),
+        )?;
+        let resp = self.send(op).await?;
+        resp.into_body().drain(1024).await;
+        Ok(())
+    }
+
+    /// Lists unfinished multipart uploads under `prefix`, following pages.
+    pub fn list_multipart_uploads(&self, prefix: Option<&str>) -> ListUploads {
+        ListUploads::new(self.clone(), prefix.map(str::to_owned))
+    }
+
+    pub(crate) async fn list_uploads_page(
+        &self,
+        prefix: Option<&str>,
+        key_marker: Option<&str>,
+        upload_id_marker: Option<&str>,
+    ) -> Result<xml::ListMultipartUploadsPage> {
+        let op = ops::list_multipart_uploads::request(prefix, key_marker, upload_id_marker);
+        let (_, body) = self.send_for_body(op).await?;
+        self.context(ops::list_multipart_uploads::parse(&body), "ListMultipartUploads", None)
+    }
+
+    /// CreateBucket in the client's region. An existing bucket of yours is not an error.
+    pub async fn create_bucket(&self) -> Result<()> {
+        let op = self.context(ops::bucket::create(&self.region()), "CreateBucket", None)?;
+        match self.send(op).await {
+            Ok(resp) => {
+                resp.into_body().drain(1024).await;
+                Ok(())
+            }
+            Err(e) if e.code() == Some("BucketAlreadyOwnedByYou") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// DeleteBucket (it must be empty).
+    pub async fn delete_bucket(&self) -> Result<()> {
+        let resp = self.send(ops::bucket::delete()).await?;
+        resp.into_body().drain(1024).await;
+        Ok(())
+    }
+
+    /// A presigned URL for `method` on `key`, valid for `expires`, with extra query
+    /// parameters (`response-content-disposition`, ...). SigV4 or SigV2 as configured; a
+    /// plain URL when requests are unsigned.
+    pub async fn presign(
+        &self,
+        method: Method,
+        key: &str,
+        expires: Duration,
+        query: &[(&str, &str)],
+    ) -> Result<String> {
+        crate::s3::addressing::check_key(key)?;
+        let routing = self.routing();
+        let target = routing.addressing.target(self.bucket(), Some(key));
+        let mut sorted: Vec<(&str, Option<&str>)> = query.iter().map(|(k, v)| (*k, Some(*v))).collect();
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+        let uri: Uri = target
+            .url(&encode_query(&sorted))
+            .parse()
+            .map_err(|e| Error::new(ErrorKind::InvalidKey, "the request URL is malformed").with_source(e))?;
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::HOST,
+            HeaderValue::from_str(&target.authority)
+                .map_err(|_| Error::new(ErrorKind::InvalidSetting, "endpoint host is not a valid header value"))?,
+        );
+        let Some(creds) = self.credentials().await? else {
+            return Ok(uri.to_string());
+        };
+        match self.inner.options.signature_version {
+            SignatureVersion::V2 => {
+                let expires_at = self
+                    .signing_time()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    + expires;
+                sign::presign_v2(
+                    &method,
+                    &uri,
+                    &headers,
+                    &creds,
+                    expires_at.as_secs(),
+                    target.bucket_in_host.as_deref(),
+                )
+            }
+            _ => sign::presign_v4(
+                &method,
+                &uri,
+                &headers,
+                &creds,
+                &routing.region,
+                self.signing_time(),
+                expires,
+            ),
+        }
+    }
+}
+
+/// Reads an error reply into a [`ServiceError`].
+async fn read_error(resp: Response<ResponseBody>) -> ServiceError {
+    let (parts, body) = resp.into_parts();
+    let header = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut service = ServiceError {
+        status: parts.status.as_u16(),
+        code: String::new(),
+        message: String::new(),
+        request_id: header("x-amz-request-id"),
+        bucket_region: header("x-amz-bucket-region"),
+    };
+    match body.collect(MAX_ERROR_REPLY).await {
+        Ok(bytes) if !bytes.is_empty() => match xml::parse_error(&bytes) {
+            Ok(Some(e)) => {
+                service.code = e.code;
+                service.message = e.message;
+                service.request_id = service.request_id.or(e.request_id);
+                service.bucket_region = service.bucket_region.or(e.region);
+            }
+            _ => service.message = "the error reply was not S3's XML".into(),
+        },
+        Ok(_) => {}
+        Err(_) => service.message = "the error reply could not be read".into(),
+    }
+    if service.message.is_empty() {
+        service.message = parts.status.canonical_reason().unwrap_or("").to_owned();
+    }
+    service
+}
+
+/// What GetObject returns: the object's headers and its bytes as a stream.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct GetObjectOutput {
+    /// Headers of the object.
+    pub head: ObjectHead,
+    /// The range sent, for ranged requests.
+    pub range: Option<ContentRange>,
+    /// The bytes.
+    pub body: ObjectBody,
+}

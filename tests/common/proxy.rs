@@ -1,0 +1,229 @@
+//! A fault-injecting TCP proxy between the client and a real server.
+//!
+//! Each connection carries one request (the proxy asks the server to close after its
+//! reply), and takes the next fault of the script: pass, reset before the reply, an
+//! injected error reply, a reply cut short, or a reply held back past the read timeout.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What happens to one connection.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Forward unchanged.
+    Pass,
+    /// Read the request, then reset the connection without a reply.
+    ResetBeforeReply,
+    /// Read the request and answer with this status and XML body instead of the server.
+    Reply {
+        status: u16,
+        body: String,
+        headers: Vec<(String, String)>,
+    },
+    /// Forward, then cut the reply after its head and this many body bytes.
+    TruncateBody(usize),
+    /// Forward, but hold the reply back this long.
+    Delay(Duration),
+}
+
+impl Fault {
+    /// An S3 error reply.
+    pub fn error(status: u16, code: &str) -> Fault {
+        Fault::Reply {
+            status,
+            body: format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>injected</Message><RequestId>FAULT</RequestId></Error>"
+            ),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A reply with extra headers (a `Date`, `x-amz-bucket-region`, ...).
+    pub fn reply(status: u16, body: &str, headers: &[(&str, &str)]) -> Fault {
+        Fault::Reply {
+            status,
+            body: body.to_owned(),
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }
+    }
+}
+
+/// A running proxy.
+pub struct FaultProxy {
+    pub addr: SocketAddr,
+    script: Arc<Mutex<VecDeque<Fault>>>,
+    seen: Arc<Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FaultProxy {
+    /// A proxy to `upstream` on 127.0.0.1.
+    pub async fn start(upstream: SocketAddr) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let script: Arc<Mutex<VecDeque<Fault>>> = Arc::default();
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (s, r) = (script.clone(), seen.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((client, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (s, r) = (s.clone(), r.clone());
+                tokio::spawn(async move {
+                    let _ = handle(client, upstream, s, r).await;
+                });
+            }
+        });
+        FaultProxy {
+            addr,
+            script,
+            seen,
+            task,
+        }
+    }
+
+    /// Queues faults for the next connections, in order; then connections pass.
+    pub fn push(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.script.lock().unwrap().extend(faults);
+    }
+
+    /// Request lines seen so far (`PUT /bucket/key HTTP/1.1`).
+    pub fn requests(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Faults not used yet.
+    pub fn pending(&self) -> usize {
+        self.script.lock().unwrap().len()
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Reads one request (head and Content-Length body).
+async fn read_request(client: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>> {
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 16 * 1024];
+    let head_end = loop {
+        if let Some(i) = find(&buf, b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = client.read(&mut tmp).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&tmp[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + len {
+        let n = client.read(&mut tmp).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&tmp[..n]);
+    }
+    Ok(Some(buf))
+}
+
+async fn handle(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    script: Arc<Mutex<VecDeque<Fault>>>,
+    seen: Arc<Mutex<Vec<String>>>,
+) -> std::io::Result<()> {
+    let Some(mut request) = read_request(&mut client).await? else {
+        return Ok(());
+    };
+    let line_end = find(&request, b"\r\n").unwrap_or(0);
+    seen.lock()
+        .unwrap()
+        .push(String::from_utf8_lossy(&request[..line_end]).into_owned());
+    let fault = script.lock().unwrap().pop_front().unwrap_or(Fault::Pass);
+    match fault {
+        Fault::ResetBeforeReply => {
+            #[allow(deprecated)]
+            client.set_linger(Some(Duration::ZERO))?;
+            drop(client);
+            return Ok(());
+        }
+        Fault::Reply { status, body, headers } => {
+            let mut extra = String::new();
+            if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("date")) {
+                extra.push_str(&format!(
+                    "Date: {}\r\n",
+                    httpdate::fmt_http_date(std::time::SystemTime::now())
+                ));
+            }
+            for (k, v) in headers {
+                extra.push_str(&format!("{k}: {v}\r\n"));
+            }
+            let reply = format!(
+                "HTTP/1.1 {status} Injected\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n{body}",
+                body.len()
+            );
+            client.write_all(reply.as_bytes()).await?;
+            client.shutdown().await?;
+            return Ok(());
+        }
+        _ => {}
+    }
+    // One request per connection: ask the server to close after replying.
+    let head_end = find(&request, b"\r\n\r\n").unwrap();
+    request.splice(head_end + 2..head_end + 2, b"Connection: close\r\n".iter().copied());
+    let mut server = TcpStream::connect(upstream).await?;
+    server.write_all(&request).await?;
+    let mut reply = Vec::new();
+    let mut tmp = [0u8; 64 * 1024];
+    match fault {
+        Fault::TruncateBody(n) => {
+            loop {
+                let r = server.read(&mut tmp).await?;
+                if r == 0 {
+                    break;
+                }
+                reply.extend_from_slice(&tmp[..r]);
+                if let Some(i) = find(&reply, b"\r\n\r\n") {
+                    if reply.len() >= i + 4 + n {
+                        reply.truncate(i + 4 + n);
+                        break;
+                    }
+                }
+            }
+            client.write_all(&reply).await?;
+            client.flush().await?;
+            // Give the client time to read what was sent, then close abruptly.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            #[allow(deprecated)]
+            client.set_linger(Some(Duration::ZERO))?;
+        }
+        Fault::Delay(d) => {
+            tokio::time::sleep(d).await;
+            tokio::io::copy(&mut server, &mut client).await?;
+            client.shutdown().await?;
+        }
+        _ => {
+            tokio::io::copy(&mut server, &mut client).await?;
+            client.shutdown().await?;
+        }
+    }
+    Ok(())
+}

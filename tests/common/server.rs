@@ -1,0 +1,187 @@
+//! A real S3 server in process: s3s-fs over a temporary directory, checking SigV4 and
+//! SigV2 signatures with fixed credentials.
+//!
+//! s3s-fs has no ListMultipartUploads; [`Tracked`] wraps it, passes every call through
+//! unchanged, and answers ListMultipartUploads from the uploads it saw created that s3s-fs
+//! still holds, so that "no orphaned upload" can be checked here as on AWS.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use s3s::dto::*;
+use s3s::{S3, S3Request, S3Response, S3Result};
+use tokio::net::TcpListener;
+
+pub const ACCESS_KEY: &str = "AKIDSTORAGESS3TEST";
+pub const SECRET_KEY: &str = "storages-s3/test+secret/0123456789abcdef";
+
+#[derive(Clone)]
+struct Upload {
+    bucket: String,
+    key: String,
+    initiated: SystemTime,
+}
+
+/// s3s-fs with upload bookkeeping.
+pub struct Tracked {
+    fs: s3s_fs::FileSystem,
+    root: std::path::PathBuf,
+    uploads: Arc<Mutex<BTreeMap<String, Upload>>>,
+}
+
+/// The impl of `S3` for `Tracked`: the listed calls pass through, the rest is written out.
+/// (async_trait must see every method, so the macro writes the whole impl.)
+macro_rules! tracked {
+    ($($name:ident : $input:ident => $output:ident;)* ; $($rest:tt)*) => {
+        #[async_trait::async_trait]
+        impl S3 for Tracked {
+            $(
+                async fn $name(&self, req: S3Request<$input>) -> S3Result<S3Response<$output>> {
+                    self.fs.$name(req).await
+                }
+            )*
+            $($rest)*
+        }
+    };
+}
+
+tracked! {
+        create_bucket: CreateBucketInput => CreateBucketOutput;
+        copy_object: CopyObjectInput => CopyObjectOutput;
+        delete_bucket: DeleteBucketInput => DeleteBucketOutput;
+        delete_object: DeleteObjectInput => DeleteObjectOutput;
+        delete_objects: DeleteObjectsInput => DeleteObjectsOutput;
+        get_bucket_location: GetBucketLocationInput => GetBucketLocationOutput;
+        get_object: GetObjectInput => GetObjectOutput;
+        head_bucket: HeadBucketInput => HeadBucketOutput;
+        head_object: HeadObjectInput => HeadObjectOutput;
+        list_buckets: ListBucketsInput => ListBucketsOutput;
+        list_objects: ListObjectsInput => ListObjectsOutput;
+        list_objects_v2: ListObjectsV2Input => ListObjectsV2Output;
+        put_object: PutObjectInput => PutObjectOutput;
+        upload_part: UploadPartInput => UploadPartOutput;
+        upload_part_copy: UploadPartCopyInput => UploadPartCopyOutput;
+        list_parts: ListPartsInput => ListPartsOutput;
+    ;
+
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let resp = self.fs.create_multipart_upload(req).await?;
+        if let Some(id) = &resp.output.upload_id {
+            self.uploads.lock().unwrap().insert(id.clone(), Upload { bucket, key, initiated: SystemTime::now() });
+        }
+        Ok(resp)
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        let id = req.input.upload_id.clone();
+        let resp = self.fs.complete_multipart_upload(req).await?;
+        self.uploads.lock().unwrap().remove(&id);
+        Ok(resp)
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        let id = req.input.upload_id.clone();
+        let resp = self.fs.abort_multipart_upload(req).await?;
+        self.uploads.lock().unwrap().remove(&id);
+        Ok(resp)
+    }
+
+    async fn list_multipart_uploads(
+        &self,
+        req: S3Request<ListMultipartUploadsInput>,
+    ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
+        let input = req.input;
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let uploads: Vec<MultipartUpload> = self
+            .uploads
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, u)| u.bucket == input.bucket && u.key.starts_with(&prefix))
+            // s3s-fs drops an upload by itself when a Complete fails midway: list what it still has.
+            .filter(|(id, _)| self.root.join(format!(".upload-{id}.json")).exists())
+            .map(|(id, u)| MultipartUpload {
+                key: Some(u.key.clone()),
+                upload_id: Some(id.clone()),
+                initiated: Some(u.initiated.into()),
+                ..Default::default()
+            })
+            .collect();
+        Ok(S3Response::new(ListMultipartUploadsOutput {
+            bucket: Some(input.bucket),
+            prefix: input.prefix,
+            is_truncated: Some(false),
+            uploads: Some(uploads),
+            ..Default::default()
+        }))
+    }
+}
+
+/// A running in-process server.
+pub struct Server {
+    pub addr: SocketAddr,
+    _dir: tempfile::TempDir,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Server {
+    /// Starts a server on 127.0.0.1 with its own empty directory.
+    pub async fn start() -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fs = s3s_fs::FileSystem::new(dir.path()).expect("s3s-fs");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let tracked = Tracked {
+            fs,
+            root: dir.path().to_owned(),
+            uploads: Arc::default(),
+        };
+        let mut b = s3s::service::S3ServiceBuilder::new(tracked);
+        b.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+        let port = addr.port();
+        b.set_host(
+            s3s::host::MultiDomain::new([format!("localhost:{port}"), format!("127.0.0.1:{port}")]).expect("domains"),
+        );
+        let service = b.build();
+        let task = tokio::spawn(async move {
+            let http = ConnBuilder::new(TokioExecutor::new());
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    continue;
+                };
+                let conn = http
+                    .serve_connection(TokioIo::new(socket), service.clone())
+                    .into_owned();
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+        });
+        Server { addr, _dir: dir, task }
+    }
+
+    /// Directory of the stored data.
+    pub fn root(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+}

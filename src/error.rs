@@ -119,7 +119,12 @@ struct Inner {
 /// ```
 /// use storages_s3::{ErrorKind, Settings};
 ///
-/// let err = Settings::builder().option("location", "/media").build().unwrap_err();
+/// let err = Settings::builder()
+///     .option("bucket_name", "media-bucket")
+///     .option("location", "/media")
+///     .no_globals()
+///     .build()
+///     .unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::InvalidSetting);
 /// assert_eq!(err.setting(), Some("location"));
 /// ```

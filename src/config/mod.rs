@@ -401,13 +401,13 @@ impl Settings {
         self.transfer_config
             .check()
             .map_err(|why| Error::invalid_setting("transfer_config", why))?;
-        if let Verify::CaBundle(path) = &self.verify {
-            if !path.is_file() {
-                return Err(Error::invalid_setting(
-                    "verify",
-                    format!("CA bundle {} is not a readable file", path.display()),
-                ));
-            }
+        if let Verify::CaBundle(path) = &self.verify
+            && !path.is_file()
+        {
+            return Err(Error::invalid_setting(
+                "verify",
+                format!("CA bundle {} is not a readable file", path.display()),
+            ));
         }
         if self.effective_max_attempts() == 0 {
             return Err(Error::invalid_setting("max_attempts", "must be at least 1"));

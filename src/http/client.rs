@@ -121,12 +121,12 @@ impl HttpClient {
     pub async fn send(&self, request: Request<Body>) -> Result<Response<ResponseBody>> {
         let progress = Progress::new();
         let mut request = request.map(|b| SendBody::new(b, progress.clone()));
-        if let Some(auth) = &self.forward_proxy_auth {
-            if request.uri().scheme() == Some(&http::uri::Scheme::HTTP) {
-                request
-                    .headers_mut()
-                    .insert(http::header::PROXY_AUTHORIZATION, auth.clone());
-            }
+        if let Some(auth) = &self.forward_proxy_auth
+            && request.uri().scheme() == Some(&http::uri::Scheme::HTTP)
+        {
+            request
+                .headers_mut()
+                .insert(http::header::PROXY_AUTHORIZATION, auth.clone());
         }
         let reply = self.client.request(request);
         tokio::pin!(reply);
@@ -160,10 +160,10 @@ fn map_client_error(e: hyper_util::client::legacy::Error) -> Error {
     // Find an I/O timeout (connect timeout) anywhere in the chain.
     let mut source = e.source();
     while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::TimedOut {
-                return Error::new(ErrorKind::Timeout, io.to_string());
-            }
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::TimedOut
+        {
+            return Error::new(ErrorKind::Timeout, io.to_string());
         }
         source = s.source();
     }

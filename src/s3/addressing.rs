@@ -135,7 +135,7 @@ impl Addressing {
         match self.style {
             AddressingStyle::Path => false,
             AddressingStyle::Virtual => true,
-            AddressingStyle::Auto => !self.custom_endpoint && !(self.endpoint.https && bucket.contains('.')),
+            AddressingStyle::Auto => !(self.custom_endpoint || (self.endpoint.https && bucket.contains('.'))),
         }
     }
 

@@ -415,20 +415,20 @@ impl Client {
                 timeout: false,
             };
         }
-        if code == "RequestTimeTooSkewed" {
-            if let Some(server) = date {
-                let skew = match server.duration_since(SystemTime::now()) {
-                    Ok(ahead) => ahead.as_millis() as i64,
-                    Err(behind) => -(behind.duration().as_millis() as i64),
+        if code == "RequestTimeTooSkewed"
+            && let Some(server) = date
+        {
+            let skew = match server.duration_since(SystemTime::now()) {
+                Ok(ahead) => ahead.as_millis() as i64,
+                Err(behind) => -(behind.duration().as_millis() as i64),
+            };
+            self.inner.skew_ms.store(skew, Ordering::Relaxed);
+            if replayable {
+                return Attempt::Retry {
+                    error: Error::service(service),
+                    delay: Some(Duration::ZERO),
+                    timeout: false,
                 };
-                self.inner.skew_ms.store(skew, Ordering::Relaxed);
-                if replayable {
-                    return Attempt::Retry {
-                        error: Error::service(service),
-                        delay: Some(Duration::ZERO),
-                        timeout: false,
-                    };
-                }
             }
         }
         let transient = matches!(status, 429 | 500 | 502 | 503 | 504)

@@ -176,11 +176,11 @@ macro_rules! both_styles {
     ($($name:ident),* $(,)?) => {
         mod path_style {
             $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(crate::common::Style::Path).await } )*
+            async fn $name() { super::$name($crate::common::Style::Path).await } )*
         }
         mod virtual_style {
             $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(crate::common::Style::Virtual).await } )*
+            async fn $name() { super::$name($crate::common::Style::Virtual).await } )*
         }
     };
 }

@@ -201,11 +201,11 @@ async fn handle(
                     break;
                 }
                 reply.extend_from_slice(&tmp[..r]);
-                if let Some(i) = find(&reply, b"\r\n\r\n") {
-                    if reply.len() >= i + 4 + n {
-                        reply.truncate(i + 4 + n);
-                        break;
-                    }
+                if let Some(i) = find(&reply, b"\r\n\r\n")
+                    && reply.len() >= i + 4 + n
+                {
+                    reply.truncate(i + 4 + n);
+                    break;
                 }
             }
             client.write_all(&reply).await?;

@@ -61,10 +61,10 @@ pub fn request(
     params: &ObjectParameters,
     if_match: Option<&str>,
 ) -> Result<OpRequest> {
-    if let Some(ByteRange::Inclusive(a, b)) = range {
-        if a > b {
-            return Err(Error::new(ErrorKind::InvalidKey, format!("range {a}-{b} is empty")));
-        }
+    if let Some(ByteRange::Inclusive(a, b)) = range
+        && a > b
+    {
+        return Err(Error::new(ErrorKind::InvalidKey, format!("range {a}-{b} is empty")));
     }
     let mut req = OpRequest::object("GetObject", Method::GET, key)?.query_opt("versionId", params::version_id(params));
     params::apply(params, ParamUse::Read, &mut req.headers)?;

@@ -59,10 +59,10 @@ pub fn request(version: ListObjectsVersion, input: &ListObjectsInput, token: Opt
         if let Some(s) = &input.start_after {
             q.push(("start-after", Some(s.clone())));
         }
-    } else if token.is_none() {
-        if let Some(s) = &input.start_after {
-            q.push(("marker", Some(s.clone())));
-        }
+    } else if token.is_none()
+        && let Some(s) = &input.start_after
+    {
+        q.push(("marker", Some(s.clone())));
     }
     q.sort_by(|a, b| a.0.cmp(b.0));
     req.query = q;

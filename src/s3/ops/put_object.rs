@@ -34,10 +34,10 @@ pub fn request(key: &str, body: Body, params: &ObjectParameters, options: WriteO
     if options.if_none_match {
         req = req.header("if-none-match", "*")?;
     }
-    if options.crc32 {
-        if let Some(bytes) = body.as_bytes() {
-            req = req.header("x-amz-checksum-crc32", &checksum::crc32_base64(bytes))?;
-        }
+    if options.crc32
+        && let Some(bytes) = body.as_bytes()
+    {
+        req = req.header("x-amz-checksum-crc32", &checksum::crc32_base64(bytes))?;
     }
     Ok(req.body(body))
 }

@@ -128,14 +128,22 @@ impl HttpClient {
                 .headers_mut()
                 .insert(http::header::PROXY_AUTHORIZATION, auth.clone());
         }
+        // Connecting has its own timeout; the read timeout starts once a connection is had.
+        let mut capture = hyper_util::client::legacy::connect::capture_connection(&mut request);
         let reply = self.client.request(request);
         tokio::pin!(reply);
-        // The first deadline also covers connecting; afterwards only idle time counts.
-        let allowance = self.read_timeout + self.connect_timeout;
-        let mut deadline = progress.deadline(allowance);
+        let connected = capture.wait_for_connection_metadata();
+        tokio::pin!(connected);
+        let mut is_connected = false;
+        let mut deadline = progress.deadline(self.read_timeout + self.connect_timeout);
         let response = loop {
             tokio::select! {
                 r = &mut reply => break r,
+                _ = &mut connected, if !is_connected => {
+                    is_connected = true;
+                    progress.touch();
+                    deadline = progress.deadline(self.read_timeout);
+                }
                 _ = tokio::time::sleep_until(deadline.into()) => {
                     let next = progress.deadline(self.read_timeout);
                     if next > deadline {

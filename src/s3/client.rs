@@ -431,18 +431,7 @@ impl Client {
                 };
             }
         }
-        let transient = matches!(status, 429 | 500 | 502 | 503 | 504)
-            || matches!(
-                code.as_str(),
-                "SlowDown"
-                    | "RequestTimeout"
-                    | "InternalError"
-                    | "ServiceUnavailable"
-                    | "Throttling"
-                    | "ThrottlingException"
-                    | "RequestThrottled"
-                    | "RequestLimitExceeded"
-            );
+        let transient = matches!(status, 429 | 500 | 502 | 503 | 504) || is_transient_code(&code);
         if transient && replayable {
             Attempt::Retry {
                 error: Error::service(service),
@@ -642,7 +631,8 @@ impl Client {
         self.context(ops::list_objects::parse(version, &body), operation, None)
     }
 
-    /// CopyObject within the bucket (`source_key` to `key`).
+    /// CopyObject within the bucket (`source_key` to `key`); errors inside a 200 OK reply
+    /// are errors, and retried when transient.
     pub async fn copy_object(
         &self,
         source_key: &str,
@@ -650,13 +640,12 @@ impl Client {
         directive: MetadataDirective,
         params: &ObjectParameters,
     ) -> Result<Option<String>> {
-        let op = self.context(
-            ops::copy_object::request(self.bucket(), source_key, key, directive, params),
-            "CopyObject",
-            Some(key),
-        )?;
-        let (_, body) = self.send_for_body(op).await?;
-        self.context(ops::copy_object::parse(&body), "CopyObject", Some(key))
+        self.send_xml_retrying_embedded_errors(
+            || ops::copy_object::request(self.bucket(), source_key, key, directive, params),
+            ops::copy_object::parse,
+        )
+        .await
+        .map_err(|e| e.with_operation("CopyObject").with_object(self.bucket(), Some(key)))
     }
 
     /// CreateMultipartUpload: the new upload's id.
@@ -695,7 +684,8 @@ impl Client {
         self.context(part, "UploadPart", Some(key))
     }
 
-    /// CompleteMultipartUpload; an error inside a 200 OK reply is an error.
+    /// CompleteMultipartUpload. S3 may report an error inside a 200 OK reply (it sends the
+    /// status before it knows the outcome); a transient one is retried like any other.
     pub async fn complete_multipart_upload(
         &self,
         key: &str,
@@ -703,17 +693,45 @@ impl Client {
         parts: &[UploadedPart],
         if_none_match: bool,
     ) -> Result<Option<String>> {
-        let op = self.context(
-            ops::complete_multipart_upload::request(key, upload_id, parts, if_none_match),
-            "CompleteMultipartUpload",
-            Some(key),
-        )?;
-        let (_, body) = self.send_for_body(op).await?;
-        self.context(
-            ops::complete_multipart_upload::parse(&body),
-            "CompleteMultipartUpload",
-            Some(key),
+        self.send_xml_retrying_embedded_errors(
+            || ops::complete_multipart_upload::request(key, upload_id, parts, if_none_match),
+            ops::complete_multipart_upload::parse,
         )
+        .await
+        .map_err(|e| {
+            e.with_operation("CompleteMultipartUpload")
+                .with_object(self.bucket(), Some(key))
+        })
+    }
+
+    /// Sends a request whose XML reply may carry an error in a 200 OK, retrying transient
+    /// embedded errors with the client's retry policy.
+    async fn send_xml_retrying_embedded_errors<T>(
+        &self,
+        make: impl Fn() -> Result<OpRequest>,
+        parse: impl Fn(&[u8]) -> Result<T>,
+    ) -> Result<T> {
+        let (make, parse) = (&make, &parse);
+        retry::run(&self.inner.options.retry, &self.inner.quota, |_| async move {
+            let result = match make() {
+                Ok(op) => match self.send_for_body(op).await {
+                    Ok((_, body)) => parse(&body),
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e),
+            };
+            match result {
+                Err(e) if e.status() == Some(200) && is_transient_code(e.code().unwrap_or_default()) => {
+                    Attempt::Retry {
+                        error: e,
+                        delay: None,
+                        timeout: false,
+                    }
+                }
+                other => Attempt::Done(other),
+            }
+        })
+        .await
     }
 
     /// AbortMultipartUpload.
@@ -819,6 +837,21 @@ impl Client {
             ),
         }
     }
+}
+
+/// S3 error codes that another attempt may not meet.
+fn is_transient_code(code: &str) -> bool {
+    matches!(
+        code,
+        "SlowDown"
+            | "RequestTimeout"
+            | "InternalError"
+            | "ServiceUnavailable"
+            | "Throttling"
+            | "ThrottlingException"
+            | "RequestThrottled"
+            | "RequestLimitExceeded"
+    )
 }
 
 /// Reads an error reply into a [`ServiceError`].

@@ -99,9 +99,17 @@ impl FaultProxy {
         self.script.lock().unwrap().extend(faults);
     }
 
-    /// Request lines seen so far (`PUT /bucket/key HTTP/1.1`).
+    /// Heads of the requests seen so far (`PUT /bucket/key HTTP/1.1\r\nhost: ...`).
     pub fn requests(&self) -> Vec<String> {
         self.seen.lock().unwrap().clone()
+    }
+
+    /// Request lines seen so far (`PUT /bucket/key HTTP/1.1`).
+    pub fn request_lines(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .map(|h| h.lines().next().unwrap_or_default().to_owned())
+            .collect()
     }
 
     /// Faults not used yet.
@@ -153,10 +161,10 @@ async fn handle(
     let Some(mut request) = read_request(&mut client).await? else {
         return Ok(());
     };
-    let line_end = find(&request, b"\r\n").unwrap_or(0);
+    let head_len = find(&request, b"\r\n\r\n").unwrap_or(0);
     seen.lock()
         .unwrap()
-        .push(String::from_utf8_lossy(&request[..line_end]).into_owned());
+        .push(String::from_utf8_lossy(&request[..head_len]).into_owned());
     let fault = script.lock().unwrap().pop_front().unwrap_or(Fault::Pass);
     match fault {
         Fault::ResetBeforeReply => {

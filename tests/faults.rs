@@ -1,0 +1,464 @@
+//! The retry rules, proven with a fault-injecting proxy in front of a real server: what is
+//! retried, what is not, what the caller gets when attempts run out, and that nothing
+//! partial or orphaned is left behind.
+
+mod common;
+
+use std::time::{Duration, Instant, SystemTime};
+
+use common::proxy::{Fault, FaultProxy};
+use common::{Bed, unique_bucket};
+use storages_s3::config::ObjectParameters;
+use storages_s3::http::Body;
+use storages_s3::s3::Client;
+use storages_s3::s3::multipart::{Upload, UploadOptions};
+use storages_s3::s3::ops::list_objects::ListObjectsInput;
+use storages_s3::{ErrorKind, Settings};
+
+const MIB: usize = 1024 * 1024;
+
+/// A server, a proxy in front of it, and a client on a new bucket that talks to the proxy.
+struct Faulty {
+    bed: Bed,
+    proxy: FaultProxy,
+    client: Client,
+}
+
+impl Faulty {
+    async fn new(extra: &[(&str, &str)]) -> Faulty {
+        let bed = Bed::new().await;
+        let proxy = FaultProxy::start(bed.addr).await;
+        let bucket = unique_bucket("fault");
+        let mut o = bed.options(&bucket, common::Style::Path);
+        o.insert("endpoint_url".into(), format!("http://{}", proxy.addr));
+        for (k, v) in extra {
+            o.insert((*k).into(), (*v).into());
+        }
+        let settings = Settings::builder().options(o).no_globals().build().unwrap();
+        let client = Client::new(&settings).unwrap();
+        client.create_bucket().await.unwrap();
+        let f = Faulty { bed, proxy, client };
+        f.reset_count();
+        f
+    }
+
+    fn reset_count(&self) -> usize {
+        self.proxy.requests().len()
+    }
+
+    /// Requests seen since `from`.
+    fn since(&self, from: usize) -> Vec<String> {
+        self.proxy.request_lines()[from..].to_vec()
+    }
+
+    async fn assert_absent(&self, key: &str) {
+        let e = self
+            .client
+            .head_object(key, &ObjectParameters::new())
+            .await
+            .unwrap_err();
+        assert!(e.is_not_found(), "{key} should not exist: {e}");
+    }
+
+    async fn assert_no_uploads(&self) {
+        let uploads = self.client.list_multipart_uploads(None).collect_all().await.unwrap();
+        assert!(uploads.is_empty(), "orphaned uploads: {uploads:?}");
+    }
+}
+
+#[tokio::test]
+async fn reset_before_reply_is_retried() {
+    let f = Faulty::new(&[]).await;
+    let n = f.reset_count();
+    f.proxy.push([Fault::ResetBeforeReply]);
+    f.client
+        .put_object("k", Body::from("v"), &ObjectParameters::new())
+        .await
+        .unwrap();
+    let seen = f.since(n);
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen.iter().all(|l| l.starts_with("PUT ")));
+}
+
+#[tokio::test]
+async fn burst_of_503_slowdown_is_retried() {
+    let f = Faulty::new(&[]).await;
+    let n = f.reset_count();
+    f.proxy
+        .push([Fault::error(503, "SlowDown"), Fault::error(500, "InternalError")]);
+    f.client
+        .put_object("k", Body::from("v"), &ObjectParameters::new())
+        .await
+        .unwrap();
+    assert_eq!(f.since(n).len(), 3);
+    let got = f
+        .client
+        .get_object("k", None)
+        .await
+        .unwrap()
+        .body
+        .collect(10)
+        .await
+        .unwrap();
+    assert_eq!(&got[..], b"v");
+}
+
+#[tokio::test]
+async fn throttling_429_is_retried() {
+    let f = Faulty::new(&[]).await;
+    f.proxy.push([Fault::error(429, "TooManyRequests")]);
+    f.client
+        .head_object("missing", &ObjectParameters::new())
+        .await
+        .unwrap_err();
+    assert_eq!(f.proxy.pending(), 0);
+}
+
+#[tokio::test]
+async fn attempts_run_out_with_the_typed_error_and_nothing_stored() {
+    let f = Faulty::new(&[]).await;
+    let n = f.reset_count();
+    f.proxy.push([
+        Fault::error(503, "SlowDown"),
+        Fault::error(503, "SlowDown"),
+        Fault::error(503, "SlowDown"),
+    ]);
+    let e = f
+        .client
+        .put_object("k", Body::from("v"), &ObjectParameters::new())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Service);
+    assert_eq!(e.status(), Some(503));
+    assert_eq!(e.code(), Some("SlowDown"));
+    assert_eq!(e.request_id(), Some("FAULT"));
+    assert_eq!(e.operation(), Some("PutObject"));
+    assert_eq!(f.since(n).len(), 3, "max_attempts is 3");
+    f.assert_absent("k").await;
+}
+
+#[tokio::test]
+async fn client_errors_are_not_retried() {
+    let f = Faulty::new(&[]).await;
+    let n = f.reset_count();
+    f.proxy.push([Fault::error(400, "InvalidArgument")]);
+    let e = f
+        .client
+        .put_object("k", Body::from("v"), &ObjectParameters::new())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("InvalidArgument"));
+    assert_eq!(f.since(n).len(), 1);
+}
+
+#[tokio::test]
+async fn a_stream_body_is_never_retried() {
+    let f = Faulty::new(&[]).await;
+    let n = f.reset_count();
+    f.proxy.push([Fault::ResetBeforeReply]);
+    let chunks: Vec<Result<bytes::Bytes, storages_s3::http::BoxError>> = vec![Ok(bytes::Bytes::from_static(b"data"))];
+    let body = Body::stream(Box::pin(Iter(chunks.into_iter())), 4);
+    let e = f
+        .client
+        .put_object("streamed", body, &ObjectParameters::new())
+        .await
+        .unwrap_err();
+    assert!(e.is_transport(), "{e}");
+    assert_eq!(f.since(n).len(), 1, "a stream cannot be sent twice");
+    f.assert_absent("streamed").await;
+}
+
+struct Iter<I>(I);
+impl<I: Iterator + Unpin> futures_core::Stream for Iter<I> {
+    type Item = I::Item;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<I::Item>> {
+        std::task::Poll::Ready(self.0.next())
+    }
+}
+
+#[tokio::test]
+async fn a_body_cut_midway_resumes_with_a_range() {
+    let f = Faulty::new(&[]).await;
+    let data: Vec<u8> = (0..MIB).map(|i| (i % 251) as u8).collect();
+    f.client
+        .put_object("big", Body::from(data.clone()), &ObjectParameters::new())
+        .await
+        .unwrap();
+    let n = f.reset_count();
+    f.proxy.push([Fault::TruncateBody(100_000)]);
+    let got = f
+        .client
+        .get_object("big", None)
+        .await
+        .unwrap()
+        .body
+        .collect(2 * MIB)
+        .await
+        .unwrap();
+    assert!(got[..] == data[..], "resumed download differs");
+    let heads = &f.proxy.requests()[n..];
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    let second = heads[1].to_ascii_lowercase();
+    assert!(second.contains("range: bytes=100000-1048575"), "{second}");
+    assert!(
+        second.contains("if-match: "),
+        "the resumed request pins the ETag: {second}"
+    );
+}
+
+#[tokio::test]
+async fn a_body_cut_with_no_attempt_left_is_a_transport_error() {
+    let f = Faulty::new(&[("transfer_config", r#"{"num_download_attempts": 1}"#)]).await;
+    f.client
+        .put_object("big", Body::from(vec![7u8; 300_000]), &ObjectParameters::new())
+        .await
+        .unwrap();
+    f.proxy.push([Fault::TruncateBody(1000)]);
+    let e = f
+        .client
+        .get_object("big", None)
+        .await
+        .unwrap()
+        .body
+        .collect(MIB)
+        .await
+        .unwrap_err();
+    assert!(e.is_transport(), "{e}");
+    assert_eq!(e.operation(), Some("GetObject"));
+}
+
+#[tokio::test]
+async fn a_slow_reply_times_out_and_is_retried() {
+    let f = Faulty::new(&[("read_timeout", "0.3")]).await;
+    f.client
+        .put_object("k", Body::from("v"), &ObjectParameters::new())
+        .await
+        .unwrap();
+    let n = f.reset_count();
+    f.proxy.push([Fault::Delay(Duration::from_secs(2))]);
+    let start = Instant::now();
+    let head = f.client.head_object("k", &ObjectParameters::new()).await.unwrap();
+    assert_eq!(head.content_length, 1);
+    assert!(
+        start.elapsed() < Duration::from_millis(1900),
+        "did not wait for the slow reply"
+    );
+    assert_eq!(f.since(n).len(), 2);
+}
+
+#[tokio::test]
+async fn a_server_that_stays_slow_is_a_timeout() {
+    let f = Faulty::new(&[("read_timeout", "0.2")]).await;
+    let slow = Fault::Delay(Duration::from_secs(1));
+    f.proxy.push([slow.clone(), slow.clone(), slow]);
+    let e = f.client.head_object("k", &ObjectParameters::new()).await.unwrap_err();
+    assert!(e.is_timeout(), "{e}");
+}
+
+#[tokio::test]
+async fn connection_refused_is_a_transport_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let settings = Settings::builder()
+        .options([
+            ("bucket_name", "refused"),
+            ("endpoint_url", &format!("http://127.0.0.1:{port}")),
+            ("access_key", "AK"),
+            ("secret_key", "SK"),
+            ("max_attempts", "2"),
+        ])
+        .no_globals()
+        .build()
+        .unwrap();
+    let e = Client::new(&settings)
+        .unwrap()
+        .head_object("k", &ObjectParameters::new())
+        .await
+        .unwrap_err();
+    assert!(e.is_transport(), "{e}");
+    assert!(!format!("{e} {e:?}").contains("SK\""), "no secret in the error");
+}
+
+#[tokio::test]
+async fn truncated_listing_xml_is_an_invalid_response() {
+    let f = Faulty::new(&[]).await;
+    let truncated = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>a</Key><Si";
+    f.proxy.push([Fault::reply(200, truncated, &[])]);
+    let e = f
+        .client
+        .list_objects(ListObjectsInput::default())
+        .collect_all()
+        .await
+        .unwrap_err();
+    assert!(e.is_invalid_response(), "{e}");
+    assert_eq!(e.operation(), Some("ListObjectsV2"));
+}
+
+#[tokio::test]
+async fn hostile_xml_is_an_invalid_response() {
+    let f = Faulty::new(&[]).await;
+    let deep = format!("<ListBucketResult>{}", "<a>".repeat(10_000));
+    let entity = "<!DOCTYPE x [<!ENTITY a \"aaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]><ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>&b;</Key><Size>1</Size></Contents></ListBucketResult>";
+    f.proxy
+        .push([Fault::reply(200, &deep, &[]), Fault::reply(200, entity, &[])]);
+    for _ in 0..2 {
+        let e = f
+            .client
+            .list_objects(ListObjectsInput::default())
+            .collect_all()
+            .await
+            .unwrap_err();
+        assert!(e.is_invalid_response(), "{e}");
+    }
+}
+
+async fn multipart_faulty(faults: Vec<Fault>) -> (Faulty, storages_s3::Result<()>) {
+    let f = Faulty::new(&[(
+        "transfer_config",
+        r#"{"multipart_threshold": 5242880, "multipart_chunksize": 5242880, "max_concurrency": 1}"#,
+    )])
+    .await;
+    // Create, part 1, part 2, then Complete: one connection each, in this order.
+    f.proxy.push(faults);
+    let mut upload = Upload::new(&f.client, "mp.bin", UploadOptions::default()).unwrap();
+    let result = async {
+        upload.write(&vec![3u8; 5 * MIB + 10]).await?;
+        upload.finish().await.map(|_| ())
+    }
+    .await;
+    (f, result)
+}
+
+#[tokio::test]
+async fn an_error_inside_a_200_complete_is_retried() {
+    let body = "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>";
+    let (f, result) = multipart_faulty(vec![
+        Fault::Pass,
+        Fault::Pass,
+        Fault::Pass,
+        Fault::reply(200, body, &[]),
+    ])
+    .await;
+    result.unwrap();
+    assert_eq!(
+        f.client
+            .head_object("mp.bin", &ObjectParameters::new())
+            .await
+            .unwrap()
+            .content_length,
+        5 * MIB as u64 + 10
+    );
+    f.assert_no_uploads().await;
+}
+
+#[tokio::test]
+async fn a_complete_that_keeps_failing_aborts_the_upload() {
+    let body = "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>";
+    let err = Fault::reply(200, body, &[]);
+    let (f, result) = multipart_faulty(vec![
+        Fault::Pass,
+        Fault::Pass,
+        Fault::Pass,
+        err.clone(),
+        err.clone(),
+        err,
+    ])
+    .await;
+    let e = result.unwrap_err();
+    assert_eq!(e.code(), Some("InternalError"));
+    assert_eq!(e.status(), Some(200));
+    assert_eq!(e.operation(), Some("CompleteMultipartUpload"));
+    f.assert_absent("mp.bin").await;
+    f.assert_no_uploads().await;
+}
+
+#[tokio::test]
+async fn a_failed_part_aborts_the_upload() {
+    let (f, result) = multipart_faulty(vec![Fault::Pass, Fault::error(400, "InvalidArgument")]).await;
+    let e = result.unwrap_err();
+    assert_eq!(e.code(), Some("InvalidArgument"));
+    assert_eq!(e.operation(), Some("UploadPart"));
+    f.assert_absent("mp.bin").await;
+    f.assert_no_uploads().await;
+    assert!(
+        f.proxy
+            .request_lines()
+            .iter()
+            .any(|l| l.starts_with("DELETE ") && l.contains("uploadId="))
+    );
+}
+
+#[tokio::test]
+async fn a_part_whose_connection_breaks_is_retried() {
+    let (f, result) = multipart_faulty(vec![Fault::Pass, Fault::ResetBeforeReply]).await;
+    result.unwrap();
+    assert_eq!(
+        f.client
+            .head_object("mp.bin", &ObjectParameters::new())
+            .await
+            .unwrap()
+            .content_length,
+        5 * MIB as u64 + 10
+    );
+    f.assert_no_uploads().await;
+}
+
+#[tokio::test]
+async fn a_wrong_region_reply_is_followed_once() {
+    let f = Faulty::new(&[]).await;
+    let n = f.reset_count();
+    let redirect = "<Error><Code>AuthorizationHeaderMalformed</Code><Message>the region 'us-east-1' is wrong; expecting 'eu-west-3'</Message><Region>eu-west-3</Region></Error>";
+    f.proxy
+        .push([Fault::reply(400, redirect, &[("x-amz-bucket-region", "eu-west-3")])]);
+    f.client
+        .put_object("k", Body::from("v"), &ObjectParameters::new())
+        .await
+        .unwrap();
+    assert_eq!(f.client.region(), "eu-west-3");
+    let heads = &f.proxy.requests()[n..];
+    assert_eq!(heads.len(), 2);
+    assert!(heads[1].contains("/eu-west-3/s3/aws4_request"), "{}", heads[1]);
+    // Only once: a second redirect is returned as the error it is.
+    f.proxy.push([
+        Fault::reply(
+            301,
+            "<Error><Code>PermanentRedirect</Code><Message>m</Message></Error>",
+            &[("x-amz-bucket-region", "ap-south-1")],
+        ),
+        Fault::reply(
+            301,
+            "<Error><Code>PermanentRedirect</Code><Message>m</Message></Error>",
+            &[("x-amz-bucket-region", "eu-west-3")],
+        ),
+    ]);
+    let e = f
+        .client
+        .put_object("k2", Body::from("v"), &ObjectParameters::new())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("PermanentRedirect"));
+}
+
+#[tokio::test]
+async fn clock_skew_is_learned_from_the_server_date() {
+    let f = Faulty::new(&[]).await;
+    if f.bed.skip_unless_signatures_checked("clock skew") {
+        return;
+    }
+    let ahead = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(600));
+    let skewed = "<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the current time is too large.</Message></Error>";
+    f.proxy.push([Fault::reply(403, skewed, &[("Date", &ahead)])]);
+    f.client
+        .put_object("k", Body::from("v"), &ObjectParameters::new())
+        .await
+        .unwrap();
+    let skew = f.client.clock_skew_ms();
+    assert!((595_000..=605_000).contains(&skew), "learned skew {skew} ms");
+    // Later requests are signed with the corrected clock and still accepted (within S3's
+    // 15-minute window of the real clock).
+    f.client.head_object("k", &ObjectParameters::new()).await.unwrap();
+}

@@ -144,9 +144,61 @@ impl Drop for Server {
     }
 }
 
+/// Files of a test certificate authority.
+pub struct Tls {
+    /// PEM of the CA that signed the server's certificate.
+    pub ca_path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Host names the servers answer for (with their port), besides 127.0.0.1; the TLS
+/// certificate covers the first two (and `*.s3.test`), not `nocert.test`.
+pub const TEST_DOMAINS: [&str; 3] = ["localhost", "s3.test", "nocert.test"];
+
+/// A CA, and a server certificate it signed for `localhost`, `s3.test` and `*.s3.test`.
+fn tls_config() -> (Tls, tokio_rustls::TlsAcceptor) {
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "storages-s3 test CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap()).unwrap();
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let names = vec!["localhost".to_string(), "s3.test".to_string(), "*.s3.test".to_string()];
+    let leaf = rcgen::CertificateParams::new(names)
+        .unwrap()
+        .signed_by(&leaf_key, &ca)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_path = dir.path().join("ca.pem");
+    std::fs::write(&ca_path, ca.pem()).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+    let config =
+        rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![leaf.der().clone()], key)
+            .unwrap();
+    (
+        Tls { ca_path, _dir: dir },
+        tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)),
+    )
+}
+
 impl Server {
     /// Starts a server on 127.0.0.1 with its own empty directory.
     pub async fn start() -> Server {
+        Self::start_with(None).await
+    }
+
+    /// Starts an HTTPS server; the returned CA signed its certificate.
+    pub async fn start_tls() -> (Server, Tls) {
+        let (tls, acceptor) = tls_config();
+        (Self::start_with(Some(acceptor)).await, tls)
+    }
+
+    async fn start_with(tls: Option<tokio_rustls::TlsAcceptor>) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let fs = s3s_fs::FileSystem::new(dir.path()).expect("s3s-fs");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -159,9 +211,9 @@ impl Server {
         let mut b = s3s::service::S3ServiceBuilder::new(tracked);
         b.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
         let port = addr.port();
-        b.set_host(
-            s3s::host::MultiDomain::new([format!("localhost:{port}"), format!("127.0.0.1:{port}")]).expect("domains"),
-        );
+        let mut domains: Vec<String> = TEST_DOMAINS.iter().map(|d| format!("{d}:{port}")).collect();
+        domains.push(format!("127.0.0.1:{port}"));
+        b.set_host(s3s::host::MultiDomain::new(domains).expect("domains"));
         let service = b.build();
         let task = tokio::spawn(async move {
             let http = ConnBuilder::new(TokioExecutor::new());
@@ -169,11 +221,19 @@ impl Server {
                 let Ok((socket, _)) = listener.accept().await else {
                     continue;
                 };
-                let conn = http
-                    .serve_connection(TokioIo::new(socket), service.clone())
-                    .into_owned();
+                let (http, service, tls) = (http.clone(), service.clone(), tls.clone());
                 tokio::spawn(async move {
-                    let _ = conn.await;
+                    match tls {
+                        Some(acceptor) => {
+                            let Ok(stream) = acceptor.accept(socket).await else {
+                                return;
+                            };
+                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                        None => {
+                            let _ = http.serve_connection(TokioIo::new(socket), service).await;
+                        }
+                    }
                 });
             }
         });

@@ -1,4 +1,51 @@
-//! storages-s3
+//! Django's S3 storage backend for Rust, without the AWS SDK.
+//!
+//! `storages-s3` brings `django-storages-s3` (the S3-only fork of django-storages) to Rust:
+//! the same settings under the same names, the same semantics, and a small S3 client
+//! written on hyper 1, rustls and `aws-sigv4`.
+//!
+//! The crate is built in floors, each calling only the ones below it:
+//!
+//! - [`s3`]: the S3 REST layer. Addressing, signing, XML, one module per operation (pure
+//!   builders and parsers), and the [`s3::Client`] that sends them with retries; multipart
+//!   uploads of any size in [`s3::multipart`].
+//! - [`credentials`]: where keys come from.
+//! - [`http`]: one pooled HTTP/1.1 client (TLS, proxies, resolver overrides, timeouts) and
+//!   the retry loop.
+//! - [`config`]: every setting, typed, resolved as option > global setting > default.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use storages_s3::{Settings, config::ObjectParameters, http::Body, s3::Client};
+//! use storages_s3::s3::ops::list_objects::ListObjectsInput;
+//!
+//! # #[tokio::main] async fn main() -> storages_s3::Result<()> {
+//! // Global settings come from the environment (AWS_STORAGE_BUCKET_NAME, AWS_ACCESS_KEY_ID,
+//! // AWS_S3_ENDPOINT_URL, ...); options given here win over them.
+//! let settings = Settings::builder()
+//!     .option("bucket_name", "media-bucket")
+//!     .option("endpoint_url", "https://acct.r2.cloudflarestorage.com")
+//!     .option("provider", "r2")
+//!     .build()?;
+//! let client = Client::new(&settings)?;
+//!
+//! let params: ObjectParameters = r#"{"ContentType": "text/plain"}"#.parse().unwrap();
+//! client.put_object("docs/hello.txt", Body::from("Hello"), &params).await?;
+//!
+//! let input = ListObjectsInput { prefix: Some("docs/".into()), ..Default::default() };
+//! let (objects, _prefixes) = client.list_objects(input).collect_all().await?;
+//! assert_eq!(objects[0].key, "docs/hello.txt");
+//!
+//! match client.head_object("docs/missing.txt", &ObjectParameters::new()).await {
+//!     Err(e) if e.is_not_found() => {}
+//!     other => panic!("{other:?}"),
+//! }
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod credentials;
 mod error;

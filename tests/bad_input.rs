@@ -188,17 +188,7 @@ async fn metadata_that_cannot_be_a_header_fails_before_any_request() {
 async fn a_stream_shorter_than_declared_stores_nothing() {
     let (_bed, _proxy, client) = counted(&[]).await;
     let chunks: Vec<Result<Bytes, storages_s3::http::BoxError>> = vec![Ok(Bytes::from_static(b"only 9 b."))];
-    struct Iter<I>(I);
-    impl<I: Iterator + Unpin> futures_core::Stream for Iter<I> {
-        type Item = I::Item;
-        fn poll_next(
-            mut self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Option<I::Item>> {
-            std::task::Poll::Ready(self.0.next())
-        }
-    }
-    let body = Body::stream(Box::pin(Iter(chunks.into_iter())), 100);
+    let body = Body::stream(Box::pin(common::stream_of(chunks)), 100);
     let e = client
         .put_object("short", body, &ObjectParameters::new())
         .await

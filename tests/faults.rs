@@ -157,7 +157,7 @@ async fn a_stream_body_is_never_retried() {
     let n = f.reset_count();
     f.proxy.push([Fault::ResetBeforeReply]);
     let chunks: Vec<Result<bytes::Bytes, storages_s3::http::BoxError>> = vec![Ok(bytes::Bytes::from_static(b"data"))];
-    let body = Body::stream(Box::pin(Iter(chunks.into_iter())), 4);
+    let body = Body::stream(Box::pin(common::stream_of(chunks)), 4);
     let e = f
         .client
         .put_object("streamed", body, &ObjectParameters::new())
@@ -166,17 +166,6 @@ async fn a_stream_body_is_never_retried() {
     assert!(e.is_transport(), "{e}");
     assert_eq!(f.since(n).len(), 1, "a stream cannot be sent twice");
     f.assert_absent("streamed").await;
-}
-
-struct Iter<I>(I);
-impl<I: Iterator + Unpin> futures_core::Stream for Iter<I> {
-    type Item = I::Item;
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<I::Item>> {
-        std::task::Poll::Ready(self.0.next())
-    }
 }
 
 #[tokio::test]

@@ -439,7 +439,7 @@ async fn upload_of_a_stream_of_unknown_length(style: Style) {
     let body = data(11 * MIB, 9);
     let chunks: Vec<Result<Bytes, std::io::Error>> =
         body.chunks(64 * 1024).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
-    let stream = tokio_stream_iter(chunks);
+    let stream = common::stream_of(chunks);
     let outcome = upload_stream(&client, "streamed.bin", stream, UploadOptions::default())
         .await
         .unwrap();
@@ -453,18 +453,6 @@ async fn upload_of_a_stream_of_unknown_length(style: Style) {
         .await
         .unwrap();
     assert!(got[..] == body[..]);
-}
-
-/// A stream over a vector, without pulling in a stream crate.
-fn tokio_stream_iter<T: Unpin>(items: Vec<T>) -> impl futures_core::Stream<Item = T> + Unpin {
-    struct Iter<T>(std::vec::IntoIter<T>);
-    impl<T: Unpin> futures_core::Stream for Iter<T> {
-        type Item = T;
-        fn poll_next(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Option<T>> {
-            std::task::Poll::Ready(self.0.next())
-        }
-    }
-    Iter(items.into_iter())
 }
 
 async fn a_failing_stream_aborts_the_upload(style: Style) {
@@ -484,7 +472,7 @@ async fn a_failing_stream_aborts_the_upload(style: Style) {
     let e = upload_stream(
         &client,
         "broken.bin",
-        tokio_stream_iter(chunks),
+        common::stream_of(chunks),
         UploadOptions::default(),
     )
     .await
@@ -763,7 +751,7 @@ async fn streamed_put_body(style: Style) {
     let client = bed.client("streamput", style).await;
     let chunks: Vec<Result<Bytes, storages_s3::http::BoxError>> =
         vec![Ok(Bytes::from_static(b"hello ")), Ok(Bytes::from_static(b"world"))];
-    let body = Body::stream(Box::pin(tokio_stream_iter(chunks)), 11);
+    let body = Body::stream(Box::pin(common::stream_of(chunks)), 11);
     client
         .put_object("streamed.txt", body, &ObjectParameters::new())
         .await

@@ -87,6 +87,19 @@ pub struct ErrorBody {
     pub endpoint: Option<String>,
 }
 
+impl ErrorBody {
+    /// The error this document reports, for a reply of HTTP `status`.
+    pub fn into_error(self, status: u16) -> crate::Error {
+        crate::Error::service(crate::ServiceError {
+            status,
+            code: self.code,
+            message: self.message,
+            request_id: self.request_id,
+            bucket_region: self.region,
+        })
+    }
+}
+
 /// The reply of CreateMultipartUpload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitiateMultipartUpload {

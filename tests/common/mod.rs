@@ -170,6 +170,20 @@ impl Bed {
     }
 }
 
+/// A stream that yields these items, for upload bodies.
+pub fn stream_of<T: Unpin + Send + 'static>(
+    items: Vec<T>,
+) -> impl futures_core::Stream<Item = T> + Unpin + Send + 'static {
+    struct Iter<T>(std::vec::IntoIter<T>);
+    impl<T: Unpin> futures_core::Stream for Iter<T> {
+        type Item = T;
+        fn poll_next(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Option<T>> {
+            std::task::Poll::Ready(self.0.next())
+        }
+    }
+    Iter(items.into_iter())
+}
+
 /// Runs an async test body once per addressing style.
 #[macro_export]
 macro_rules! both_styles {

@@ -2,8 +2,7 @@
 
 use http::Method;
 
-use crate::ServiceError;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::Body;
 use crate::s3::ops::upload_part::UploadedPart;
 use crate::s3::request::OpRequest;
@@ -36,13 +35,7 @@ pub fn request(key: &str, upload_id: &str, parts: &[UploadedPart], if_none_match
 pub fn parse(body: &[u8]) -> Result<Option<String>> {
     match xml::parse_complete_multipart(body)? {
         Ok(done) => Ok(done.etag),
-        Err(e) => Err(Error::service(ServiceError {
-            status: 200,
-            code: e.code,
-            message: e.message,
-            request_id: e.request_id,
-            bucket_region: e.region,
-        })),
+        Err(e) => Err(e.into_error(200)),
     }
 }
 

@@ -2,9 +2,8 @@
 
 use http::Method;
 
-use crate::ServiceError;
 use crate::config::{ObjectParameters, ParamUse};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::s3::addressing::{check_key, encode_key};
 use crate::s3::params;
 use crate::s3::request::OpRequest;
@@ -47,13 +46,7 @@ pub fn request(
 pub fn parse(body: &[u8]) -> Result<Option<String>> {
     match xml::parse_copy_object(body)? {
         Ok(r) => Ok(r.etag),
-        Err(e) => Err(Error::service(ServiceError {
-            status: 200,
-            code: e.code,
-            message: e.message,
-            request_id: e.request_id,
-            bucket_region: e.region,
-        })),
+        Err(e) => Err(e.into_error(200)),
     }
 }
 

@@ -214,3 +214,30 @@ async fn resolver_overrides_dial_the_given_address() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
 }
+
+#[tokio::test]
+async fn a_proxy_that_never_answers_connect_hits_the_connect_timeout() {
+    // Accepts connections and then says nothing.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let _silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let s = settings(&[
+        ("endpoint_url", "https://localhost:9".into()),
+        ("proxies", format!(r#"{{"https": "127.0.0.1:{}"}}"#, addr.port())),
+        ("connect_timeout", "0.3".into()),
+        ("read_timeout", "0.3".into()),
+    ]);
+    let start = std::time::Instant::now();
+    let e = Client::new(&s)
+        .unwrap()
+        .head_object("k", &ObjectParameters::new())
+        .await
+        .unwrap_err();
+    assert!(e.is_timeout(), "{e}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(3));
+}

@@ -758,9 +758,11 @@ impl FromStr for Endpoint {
                     .ok_or_else(|| "invalid port".to_string())
             })
             .transpose()?;
+        // Only a bracketed IPv6 address may contain `:` (checked above).
+        let bracketed = authority.starts_with('[');
         let valid_host = !host.is_empty()
             && host.len() <= 253
-            && (host.contains(':')
+            && (bracketed
                 || host.split('.').all(|l| {
                     !l.is_empty()
                         && l.len() <= 63
@@ -1128,6 +1130,8 @@ mod tests {
             "http://[::1",
             "http://h h",
             "http://h:port",
+            "http://a:1:1",
+            "http://x:1:1/p",
         ] {
             assert!(bad.parse::<Endpoint>().is_err(), "{bad}");
         }

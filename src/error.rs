@@ -20,9 +20,13 @@ pub enum ErrorKind {
     InvalidSetting,
     /// A bucket name S3 would refuse.
     InvalidBucketName,
-    /// An object key (or a storage name) that cannot be sent: empty, too long, or escaping
-    /// the storage's location.
+    /// An object key that cannot be sent: empty, longer than 1024 bytes, or not expressible
+    /// in a request.
     InvalidKey,
+    /// A storage name that Django's rules refuse (its `SuspiciousOperation` and
+    /// `SuspiciousFileOperation`): a path escaping the location, an absolute name, `..`, a
+    /// name from which no file name can be derived, or one that cannot fit `max_length`.
+    InvalidName,
     /// No credentials could be found for a request that must be signed.
     NoCredentials,
     /// The object, bucket or upload does not exist (HTTP 404).
@@ -55,6 +59,7 @@ impl ErrorKind {
             ErrorKind::InvalidSetting => "invalid setting",
             ErrorKind::InvalidBucketName => "invalid bucket name",
             ErrorKind::InvalidKey => "invalid key",
+            ErrorKind::InvalidName => "invalid name",
             ErrorKind::NoCredentials => "no credentials",
             ErrorKind::NotFound => "not found",
             ErrorKind::AccessDenied => "access denied",
@@ -252,6 +257,11 @@ impl Error {
         self.kind() == ErrorKind::PreconditionFailed
     }
 
+    /// A storage name was refused by Django's name rules (suspicious operation).
+    pub fn is_invalid_name(&self) -> bool {
+        self.kind() == ErrorKind::InvalidName
+    }
+
     /// A timeout elapsed.
     pub fn is_timeout(&self) -> bool {
         self.kind() == ErrorKind::Timeout
@@ -358,9 +368,10 @@ impl From<Error> for std::io::Error {
             ErrorKind::NotFound => std::io::ErrorKind::NotFound,
             ErrorKind::AccessDenied => std::io::ErrorKind::PermissionDenied,
             ErrorKind::Timeout => std::io::ErrorKind::TimedOut,
-            ErrorKind::InvalidKey | ErrorKind::InvalidSetting | ErrorKind::InvalidBucketName => {
-                std::io::ErrorKind::InvalidInput
-            }
+            ErrorKind::InvalidKey
+            | ErrorKind::InvalidName
+            | ErrorKind::InvalidSetting
+            | ErrorKind::InvalidBucketName => std::io::ErrorKind::InvalidInput,
             ErrorKind::InvalidResponse => std::io::ErrorKind::InvalidData,
             _ => std::io::ErrorKind::Other,
         };

@@ -51,6 +51,9 @@ pub mod credentials;
 mod error;
 pub mod http;
 pub mod s3;
+pub mod storage;
+
+pub use storage::names;
 
 pub use config::Settings;
 pub use error::{Error, ErrorKind, Result, ServiceError};

@@ -51,6 +51,10 @@ pub enum ErrorKind {
     Io,
     /// A multipart upload was abandoned: its parts were discarded and nothing was stored.
     Aborted,
+    /// The operation does not exist for this storage or file (the original's
+    /// `NotImplementedError` and `AttributeError`: accessed time on S3, reading a file opened
+    /// for writing, ...).
+    Unsupported,
 }
 
 impl ErrorKind {
@@ -70,6 +74,7 @@ impl ErrorKind {
             ErrorKind::Transport => "transport error",
             ErrorKind::Io => "i/o error",
             ErrorKind::Aborted => "upload aborted",
+            ErrorKind::Unsupported => "unsupported",
         }
     }
 }
@@ -114,6 +119,8 @@ struct Context {
 struct Inner {
     kind: ErrorKind,
     message: String,
+    /// What the caller may do about it.
+    note: Option<&'static str>,
     service: Option<ServiceError>,
     context: Context,
     source: Option<BoxError>,
@@ -147,6 +154,7 @@ impl Error {
             inner: Box::new(Inner {
                 kind,
                 message: message.into(),
+                note: None,
                 service: None,
                 context: Context::default(),
                 source: None,
@@ -170,6 +178,12 @@ impl Error {
 
     pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
         self.inner.source = Some(source.into());
+        self
+    }
+
+    /// Adds advice for the caller, shown after the error.
+    pub(crate) fn with_note(mut self, note: &'static str) -> Self {
+        self.inner.note = Some(note);
         self
     }
 
@@ -322,6 +336,9 @@ impl fmt::Display for Error {
         if let Some(source) = &inner.source {
             write!(f, ": {source}")?;
         }
+        if let Some(note) = inner.note {
+            write!(f, " ({note})")?;
+        }
         Ok(())
     }
 }
@@ -352,6 +369,9 @@ impl fmt::Debug for Error {
         if let Some(src) = &inner.source {
             d.field("source", src);
         }
+        if let Some(note) = inner.note {
+            d.field("note", &note);
+        }
         d.finish()
     }
 }
@@ -379,9 +399,34 @@ impl From<Error> for std::io::Error {
     }
 }
 
+/// An I/O error back into this crate's error: the original error when it travelled inside
+/// the `io::Error` (through `AsyncRead`/`AsyncWrite`), else [`ErrorKind::Io`].
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+            let inner = e.into_inner().expect("checked above");
+            return *inner.downcast::<Error>().expect("checked above");
+        }
+        let kind = match e.kind() {
+            std::io::ErrorKind::TimedOut => ErrorKind::Timeout,
+            _ => ErrorKind::Io,
+        };
+        Error::new(kind, "i/o failed").with_source(e)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_survive_a_trip_through_io_error() {
+        let e = Error::new(ErrorKind::InvalidName, "bad").with_operation("save");
+        let back = Error::from(std::io::Error::from(e));
+        assert_eq!((back.kind(), back.operation()), (ErrorKind::InvalidName, Some("save")));
+        let plain = Error::from(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "pipe"));
+        assert_eq!(plain.kind(), ErrorKind::Io);
+    }
 
     #[test]
     fn error_is_one_pointer() {

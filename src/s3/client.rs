@@ -482,7 +482,19 @@ impl Client {
         range: Option<ByteRange>,
         params: &ObjectParameters,
     ) -> Result<GetObjectOutput> {
-        let resp = self.get_raw(key, range, params, None).await?;
+        self.get_object_if_match(key, range, params, None).await
+    }
+
+    /// GetObject of the version whose ETag is `if_match` (412 `PreconditionFailed` when
+    /// the object has changed since).
+    pub async fn get_object_if_match(
+        &self,
+        key: &str,
+        range: Option<ByteRange>,
+        params: &ObjectParameters,
+        if_match: Option<&str>,
+    ) -> Result<GetObjectOutput> {
+        let resp = self.get_raw(key, range, params, if_match).await?;
         let (head, content_range) = self.context(ops::get_object::parse(resp.headers()), "GetObject", Some(key))?;
         let (first, last) = match (content_range, head.content_length) {
             (Some(r), _) => (r.first, Some(r.last)),
@@ -792,10 +804,27 @@ impl Client {
         expires: Duration,
         query: &[(&str, &str)],
     ) -> Result<String> {
+        self.presign_with(
+            &Presign {
+                method,
+                expires,
+                query,
+                at: None,
+                addressing: None,
+            },
+            key,
+        )
+        .await
+    }
+
+    /// A presigned URL with every option: a fixed signing time (reproducible links) and
+    /// another endpoint to sign for (a public domain in front of an internal endpoint).
+    pub async fn presign_with(&self, p: &Presign<'_>, key: &str) -> Result<String> {
         crate::s3::addressing::check_key(key)?;
         let routing = self.routing();
-        let target = routing.addressing.target(self.bucket(), Some(key));
-        let mut sorted: Vec<(&str, Option<&str>)> = query.iter().map(|(k, v)| (*k, Some(*v))).collect();
+        let addressing = p.addressing.unwrap_or(&routing.addressing);
+        let target = addressing.target(self.bucket(), Some(key));
+        let mut sorted: Vec<(&str, Option<&str>)> = p.query.iter().map(|(k, v)| (*k, Some(*v))).collect();
         sorted.sort_by(|a, b| a.0.cmp(b.0));
         let uri: Uri = target
             .url(&encode_query(&sorted))
@@ -810,15 +839,12 @@ impl Client {
         let Some(creds) = self.credentials().await? else {
             return Ok(uri.to_string());
         };
+        let time = p.at.unwrap_or_else(|| self.signing_time());
         match self.inner.options.signature_version {
             SignatureVersion::V2 => {
-                let expires_at = self
-                    .signing_time()
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .unwrap_or_default()
-                    + expires;
+                let expires_at = time.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default() + p.expires;
                 sign::presign_v2(
-                    &method,
+                    &p.method,
                     &uri,
                     &headers,
                     &creds,
@@ -826,17 +852,24 @@ impl Client {
                     target.bucket_in_host.as_deref(),
                 )
             }
-            _ => sign::presign_v4(
-                &method,
-                &uri,
-                &headers,
-                &creds,
-                &routing.region,
-                self.signing_time(),
-                expires,
-            ),
+            _ => sign::presign_v4(&p.method, &uri, &headers, &creds, &routing.region, time, p.expires),
         }
     }
+}
+
+/// What a presigned URL allows, and how it is made ([`Client::presign_with`]).
+#[derive(Debug, Clone)]
+pub struct Presign<'a> {
+    /// The method the URL allows (GET to download, PUT to upload, ...).
+    pub method: Method,
+    /// How long the URL is valid.
+    pub expires: Duration,
+    /// Extra query parameters, signed (`response-content-disposition`, `versionId`, ...).
+    pub query: &'a [(&'a str, &'a str)],
+    /// The signing time; now (corrected for clock skew) when `None`.
+    pub at: Option<SystemTime>,
+    /// The endpoint and style to sign for; the client's own when `None`.
+    pub addressing: Option<&'a Addressing>,
 }
 
 /// S3 error codes that another attempt may not meet.

@@ -18,6 +18,6 @@ pub mod sign;
 pub mod xml;
 
 pub use body::ObjectBody;
-pub use client::{Client, ClientOptions, GetObjectOutput};
+pub use client::{Client, ClientOptions, GetObjectOutput, Presign};
 pub use list::{ListObjects, ListUploads};
 pub use params::ObjectHead;

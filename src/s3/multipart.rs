@@ -31,6 +31,10 @@ pub struct UploadOptions {
     pub if_none_match: bool,
     /// The total size, when known: parts grow so that it fits in 10,000 of them.
     pub size_hint: Option<u64>,
+    /// Part size instead of the client's `multipart_chunksize`.
+    pub part_size: Option<u64>,
+    /// Multipart threshold instead of the client's `multipart_threshold`.
+    pub threshold: Option<u64>,
 }
 
 /// What an upload stored.
@@ -117,14 +121,17 @@ impl Upload {
     pub fn new(client: &Client, key: &str, options: UploadOptions) -> Result<Upload> {
         crate::s3::addressing::check_key(key)?;
         let transfer = client.options().transfer;
-        let part_size = part_size_for(options.size_hint, transfer.multipart_chunksize) as usize;
+        let part_size = part_size_for(
+            options.size_hint,
+            options.part_size.unwrap_or(transfer.multipart_chunksize),
+        ) as usize;
         Ok(Upload {
             client: client.clone(),
             key: key.to_owned(),
             params: options.params,
             if_none_match: options.if_none_match,
             part_size,
-            threshold: transfer.multipart_threshold,
+            threshold: options.threshold.unwrap_or(transfer.multipart_threshold),
             max_concurrency: transfer.max_concurrency.max(1),
             buf: BytesMut::new(),
             written: 0,
@@ -159,29 +166,53 @@ impl Upload {
     /// Appends bytes; full parts are sent as they fill, waiting while `max_concurrency`
     /// parts are in flight.
     pub async fn write(&mut self, mut data: &[u8]) -> Result<()> {
-        self.check_open()?;
         while !data.is_empty() {
-            let limit = if self.multipart.is_some() {
-                self.part_size
-            } else {
-                self.part_size.max(self.threshold as usize)
-            };
-            let room = limit.saturating_sub(self.buf.len()).max(1);
-            let take = room.min(data.len());
-            if self.buf.capacity() == 0 {
-                self.buf.reserve(limit.min(take.max(64 * 1024)));
-            }
-            self.buf.extend_from_slice(&data[..take]);
-            self.written += take as u64;
-            data = &data[take..];
-            if self.buf.len() >= limit {
-                self.flush_full_parts().await?;
+            let n = self.buffer(data)?;
+            data = &data[n..];
+            if self.needs_flush() {
+                self.flush().await?;
             }
         }
         Ok(())
     }
 
-    /// Sends every full part in the buffer, going multipart first if needed.
+    /// The buffer size at which parts are sent: a part, or the threshold before the upload
+    /// has gone multipart.
+    fn limit(&self) -> usize {
+        if self.multipart.is_some() {
+            self.part_size
+        } else {
+            self.part_size.max(self.threshold as usize)
+        }
+    }
+
+    /// Copies as much of `data` as fits before the buffer must be flushed; returns how much.
+    /// For writers that cannot wait in the middle of a write (`AsyncWrite`): call
+    /// [`flush`](Upload::flush) when [`needs_flush`](Upload::needs_flush) says so.
+    pub fn buffer(&mut self, data: &[u8]) -> Result<usize> {
+        self.check_open()?;
+        let limit = self.limit();
+        let take = limit.saturating_sub(self.buf.len()).min(data.len());
+        if self.buf.capacity() == 0 && take > 0 {
+            self.buf.reserve(limit.min(take.max(64 * 1024)));
+        }
+        self.buf.extend_from_slice(&data[..take]);
+        self.written += take as u64;
+        Ok(take)
+    }
+
+    /// Whether the buffer is full and must be flushed before more is written.
+    pub fn needs_flush(&self) -> bool {
+        self.buf.len() >= self.limit()
+    }
+
+    /// Sends every full part in the buffer, going multipart first if needed; waits while
+    /// `max_concurrency` parts are in flight.
+    pub async fn flush(&mut self) -> Result<()> {
+        self.check_open()?;
+        self.flush_full_parts().await
+    }
+
     async fn flush_full_parts(&mut self) -> Result<()> {
         while self.buf.len() >= self.part_size {
             let part = self.buf.split_to(self.part_size).freeze();

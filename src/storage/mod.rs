@@ -1,5 +1,150 @@
-//! Django's storage semantics on top of the S3 layer.
+//! Django's storage semantics: [`S3Storage`] on a bucket, [`FileSystemStorage`] on a local
+//! folder for development and tests, both behind the [`Storage`] trait.
+//!
+//! Names follow Django's rules exactly ([`names`]); content types are guessed from names
+//! ([`content_type`]); uploads can be gzipped ([`gzip`]).
 
 pub mod content_type;
 pub mod gzip;
 pub mod names;
+
+mod content;
+mod file;
+mod fs;
+mod s3;
+mod url;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::SystemTime;
+
+use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite};
+
+pub use content::Content;
+pub use file::{OpenMode, S3File};
+pub use fs::{FileSystemStorage, LocalFile};
+pub use s3::{ObjectParametersHook, S3Storage, S3StorageBuilder};
+pub use url::UrlOptions;
+
+use crate::error::Result;
+
+/// A boxed future, as the [`Storage`] trait returns (so that `dyn Storage` works).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A file a storage opened: readable and seekable, or writable until closed.
+pub trait StorageFile: AsyncRead + AsyncWrite + AsyncSeek + Send + Unpin + std::fmt::Debug {
+    /// The name, relative to the storage's root.
+    fn name(&self) -> &str;
+    /// The size, when known (files opened for reading).
+    fn size(&self) -> Option<u64>;
+    /// Commits what was written (write mode) and releases the file.
+    fn close(&mut self) -> BoxFuture<'_, Result<()>>;
+}
+
+impl StorageFile for S3File {
+    fn name(&self) -> &str {
+        S3File::name(self)
+    }
+
+    fn size(&self) -> Option<u64> {
+        S3File::size(self)
+    }
+
+    fn close(&mut self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(S3File::close(self))
+    }
+}
+
+/// Django's `Storage` API. Implemented by [`S3Storage`] and [`FileSystemStorage`], so that
+/// code written against it runs on a bucket in production and on a folder in tests.
+///
+/// ```no_run
+/// use storages_s3::storage::{Content, FileSystemStorage, Storage};
+///
+/// async fn store_avatar(storage: &dyn Storage, user: u32, png: Vec<u8>) -> storages_s3::Result<String> {
+///     let name = storage.generate_filename(&format!("avatars/{user}.png"))?;
+///     storage.save(&name, Content::from(png), Some(100)).await
+/// }
+/// # async fn demo() -> storages_s3::Result<()> {
+/// let local = FileSystemStorage::new("/tmp/media");
+/// store_avatar(&local, 7, vec![0x89, b'P', b'N', b'G']).await?;
+/// # Ok(()) }
+/// ```
+pub trait Storage: Send + Sync {
+    /// Saves content under `name` (the content's own name when empty); returns the name used.
+    fn save<'a>(&'a self, name: &'a str, content: Content, max_length: Option<usize>) -> BoxFuture<'a, Result<String>>;
+    /// Opens `name` in a Python mode (`"rb"`, `"w"`, ...).
+    fn open<'a>(&'a self, name: &'a str, mode: &'a str) -> BoxFuture<'a, Result<Box<dyn StorageFile>>>;
+    /// Deletes `name`; a missing name is not an error.
+    fn delete<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<()>>;
+    /// Whether `name` exists.
+    fn exists<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool>>;
+    /// Directories and files directly under `path`, relative to it.
+    fn listdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<(Vec<String>, Vec<String>)>>;
+    /// Size in bytes.
+    fn size<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<u64>>;
+    /// A URL for `name`.
+    fn url<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<String>>;
+    /// Last modification time.
+    fn modified_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>>;
+    /// Last access time, where the storage keeps one.
+    fn accessed_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>>;
+    /// Creation time, where the storage keeps one.
+    fn created_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>>;
+    /// Django's `get_valid_name`.
+    fn get_valid_name(&self, name: &str) -> Result<String> {
+        names::get_valid_name(name)
+    }
+    /// A name `save` may use, given the storage's overwrite rule.
+    fn get_available_name<'a>(&'a self, name: &'a str, max_length: Option<usize>) -> BoxFuture<'a, Result<String>>;
+    /// Django's `generate_filename`.
+    fn generate_filename(&self, filename: &str) -> Result<String> {
+        names::generate_filename(filename)
+    }
+}
+
+impl Storage for S3Storage {
+    fn save<'a>(&'a self, name: &'a str, content: Content, max_length: Option<usize>) -> BoxFuture<'a, Result<String>> {
+        Box::pin(S3Storage::save(self, name, content, max_length))
+    }
+
+    fn open<'a>(&'a self, name: &'a str, mode: &'a str) -> BoxFuture<'a, Result<Box<dyn StorageFile>>> {
+        Box::pin(async move { Ok(Box::new(S3Storage::open(self, name, mode).await?) as Box<dyn StorageFile>) })
+    }
+
+    fn delete<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(S3Storage::delete(self, name))
+    }
+
+    fn exists<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(S3Storage::exists(self, name))
+    }
+
+    fn listdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<(Vec<String>, Vec<String>)>> {
+        Box::pin(S3Storage::listdir(self, path))
+    }
+
+    fn size<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(S3Storage::size(self, name))
+    }
+
+    fn url<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<String>> {
+        Box::pin(S3Storage::url(self, name))
+    }
+
+    fn modified_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>> {
+        Box::pin(S3Storage::modified_time(self, name))
+    }
+
+    fn accessed_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>> {
+        Box::pin(S3Storage::accessed_time(self, name))
+    }
+
+    fn created_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>> {
+        Box::pin(S3Storage::created_time(self, name))
+    }
+
+    fn get_available_name<'a>(&'a self, name: &'a str, max_length: Option<usize>) -> BoxFuture<'a, Result<String>> {
+        Box::pin(S3Storage::get_available_name(self, name, max_length))
+    }
+}

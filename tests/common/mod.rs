@@ -170,6 +170,46 @@ impl Bed {
     }
 }
 
+impl Bed {
+    /// A storage on a new, empty bucket, with extra options.
+    pub async fn storage(&self, tag: &str, style: Style, extra: &[(&str, &str)]) -> storages_s3::S3Storage {
+        let bucket = unique_bucket(tag);
+        let mut o = self.options(&bucket, style);
+        for (k, v) in extra {
+            o.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let storage = storages_s3::S3Storage::builder()
+            .options(o)
+            .no_globals()
+            .build()
+            .expect("storage");
+        storage.client().create_bucket().await.expect("create bucket");
+        storage
+    }
+
+    /// A storage on a new bucket, reached through a fault-injecting proxy.
+    pub async fn storage_behind_proxy(
+        &self,
+        tag: &str,
+        extra: &[(&str, &str)],
+    ) -> (proxy::FaultProxy, storages_s3::S3Storage) {
+        let proxy = proxy::FaultProxy::start(self.addr).await;
+        let bucket = unique_bucket(tag);
+        let mut o = self.options(&bucket, Style::Path);
+        o.insert("endpoint_url".into(), format!("http://{}", proxy.addr));
+        for (k, v) in extra {
+            o.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let storage = storages_s3::S3Storage::builder()
+            .options(o)
+            .no_globals()
+            .build()
+            .expect("storage");
+        storage.client().create_bucket().await.expect("create bucket");
+        (proxy, storage)
+    }
+}
+
 /// A stream that yields these items, for upload bodies.
 pub fn stream_of<T: Unpin + Send + 'static>(
     items: Vec<T>,

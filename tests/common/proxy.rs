@@ -29,6 +29,8 @@ pub enum Fault {
     TruncateBody(usize),
     /// Forward, but hold the reply back this long.
     Delay(Duration),
+    /// Hold the request back this long, then forward it.
+    DelayRequest(Duration),
 }
 
 impl Fault {
@@ -53,10 +55,13 @@ impl Fault {
     }
 }
 
+/// Faults to come, each for any request or for requests whose line starts with a prefix.
+type Script = Arc<Mutex<VecDeque<(Option<String>, Fault)>>>;
+
 /// A running proxy.
 pub struct FaultProxy {
     pub addr: SocketAddr,
-    script: Arc<Mutex<VecDeque<Fault>>>,
+    script: Script,
     seen: Arc<Mutex<Vec<String>>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -72,7 +77,7 @@ impl FaultProxy {
     pub async fn start(upstream: SocketAddr) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let script: Arc<Mutex<VecDeque<Fault>>> = Arc::default();
+        let script: Script = Arc::default();
         let seen: Arc<Mutex<Vec<String>>> = Arc::default();
         let (s, r) = (script.clone(), seen.clone());
         let task = tokio::spawn(async move {
@@ -96,7 +101,16 @@ impl FaultProxy {
 
     /// Queues faults for the next connections, in order; then connections pass.
     pub fn push(&self, faults: impl IntoIterator<Item = Fault>) {
-        self.script.lock().unwrap().extend(faults);
+        self.script
+            .lock()
+            .unwrap()
+            .extend(faults.into_iter().map(|f| (None, f)));
+    }
+
+    /// Queues a fault for the next request whose request line starts with `prefix`
+    /// (`"PUT /bucket/key"`); other requests pass it by.
+    pub fn push_for(&self, prefix: &str, fault: Fault) {
+        self.script.lock().unwrap().push_back((Some(prefix.to_owned()), fault));
     }
 
     /// Heads of the requests seen so far (`PUT /bucket/key HTTP/1.1\r\nhost: ...`).
@@ -155,7 +169,7 @@ async fn read_request(client: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>
 async fn handle(
     mut client: TcpStream,
     upstream: SocketAddr,
-    script: Arc<Mutex<VecDeque<Fault>>>,
+    script: Script,
     seen: Arc<Mutex<Vec<String>>>,
 ) -> std::io::Result<()> {
     let Some(mut request) = read_request(&mut client).await? else {
@@ -165,7 +179,17 @@ async fn handle(
     seen.lock()
         .unwrap()
         .push(String::from_utf8_lossy(&request[..head_len]).into_owned());
-    let fault = script.lock().unwrap().pop_front().unwrap_or(Fault::Pass);
+    let head = String::from_utf8_lossy(&request[..head_len]).into_owned();
+    let fault = {
+        let mut script = script.lock().unwrap();
+        let at = script
+            .iter()
+            .position(|(m, _)| m.as_deref().is_none_or(|p| head.starts_with(p)));
+        at.and_then(|i| script.remove(i)).map(|(_, f)| f).unwrap_or(Fault::Pass)
+    };
+    if let Fault::DelayRequest(d) = fault {
+        tokio::time::sleep(d).await;
+    }
     match fault {
         Fault::ResetBeforeReply => {
             #[allow(deprecated)]

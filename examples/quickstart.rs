@@ -1,9 +1,11 @@
-//! The first thing to run: stores, lists, reads, presigns and deletes a few objects.
+//! The first thing to run: saves a few uploads (text, an image, a CSS file that is stored
+//! gzipped), lists them, reads one back with a seek, prints a URL, and deletes them.
 //!
 //! With `AWS_STORAGE_BUCKET_NAME` set (and the usual `AWS_*` settings: credentials,
 //! `AWS_S3_REGION_NAME`, `AWS_S3_ENDPOINT_URL` for S3-compatible services) it works on that
-//! bucket, under a prefix of its own that it cleans up. Otherwise it starts an embedded S3
-//! server (s3s-fs over a temporary directory, checking signatures) so that it always runs:
+//! bucket, in a folder of its own under `AWS_LOCATION` that it removes at the end.
+//! Otherwise it starts an embedded S3 server (s3s-fs over a temporary directory, checking
+//! signatures) so that it always runs:
 //!
 //! ```text
 //! cargo run --example quickstart
@@ -13,118 +15,113 @@
 #[path = "../tests/common/server.rs"]
 mod server;
 
-use std::time::{Duration, SystemTime};
+use std::io::SeekFrom;
+use std::time::SystemTime;
 
-use storages_s3::Settings;
-use storages_s3::config::ObjectParameters;
-use storages_s3::http::Body;
-use storages_s3::s3::Client;
-use storages_s3::s3::multipart::{Upload, UploadOptions};
-use storages_s3::s3::ops::get_object::ByteRange;
-use storages_s3::s3::ops::list_objects::ListObjectsInput;
+use storages_s3::storage::{Content, S3Storage};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+/// A 1x1 transparent PNG.
+const PIXEL: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00,
+    0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let stamp = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH)?.as_millis();
     let _embedded;
-    let (settings, create_bucket) = if std::env::var("AWS_STORAGE_BUCKET_NAME").is_ok_and(|b| !b.is_empty()) {
-        println!("using the bucket named by AWS_STORAGE_BUCKET_NAME");
-        (Settings::from_env()?, false)
+    let storage = if std::env::var("AWS_STORAGE_BUCKET_NAME").is_ok_and(|b| !b.is_empty()) {
+        // Everything from the environment, in a folder of its own under AWS_LOCATION.
+        let base = std::env::var("AWS_LOCATION").unwrap_or_default();
+        let location = format!(
+            "{}storages-s3-quickstart/{stamp}",
+            if base.is_empty() {
+                String::new()
+            } else {
+                format!("{}/", base.trim_end_matches('/'))
+            }
+        );
+        println!("using the bucket named by AWS_STORAGE_BUCKET_NAME, in {location}/");
+        S3Storage::builder()
+            .option("location", location)
+            .option("gzip", "true")
+            .build()?
     } else {
         let server = server::Server::start().await;
         println!(
             "no AWS_STORAGE_BUCKET_NAME: started an embedded S3 server on {}",
             server.addr
         );
-        let settings = Settings::builder()
+        let storage = S3Storage::builder()
             .options([
                 ("bucket_name", "quickstart"),
                 ("endpoint_url", &format!("http://{}", server.addr)),
                 ("access_key", server::ACCESS_KEY),
                 ("secret_key", server::SECRET_KEY),
+                ("location", "media"),
+                ("gzip", "true"),
+                ("file_overwrite", "false"),
             ])
             .no_globals()
             .build()?;
+        storage.client().create_bucket().await?;
         _embedded = server;
-        (settings, true)
+        storage
     };
-    let client = Client::new(&settings)?;
-    if create_bucket {
-        client.create_bucket().await?;
-    }
-    let stamp = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH)?.as_millis();
-    let prefix = format!("storages-s3-quickstart/{stamp}/");
-    let key = |name: &str| format!("{prefix}{name}");
 
-    // Small uploads, with their content type and metadata.
-    let text: ObjectParameters =
-        r#"{"ContentType": "text/plain; charset=utf-8", "Metadata": {"source": "quickstart"}}"#.parse()?;
-    client
-        .put_object(&key("notes/hello.txt"), Body::from("Hello from storages-s3!\n"), &text)
+    // Uploads: the name actually used comes back (a taken name gets a suffix when
+    // file_overwrite is off).
+    let notes = storage
+        .save("notes/hello.txt", "Hello from storages-s3!\n", None)
         .await?;
-    let css: ObjectParameters = r#"{"ContentType": "text/css", "CacheControl": "max-age=31536000"}"#.parse()?;
-    client
-        .put_object(&key("static/site.css"), Body::from("body { margin: 0 }\n"), &css)
+    let avatar = storage
+        .save("", Content::from(PIXEL).with_name("avatars/pixel.png"), None)
         .await?;
-    println!("stored {} and {}", key("notes/hello.txt"), key("static/site.css"));
-
-    // A large upload in parts, written piece by piece.
-    let mut upload = Upload::new(&client, &key("big/data.bin"), UploadOptions::default())?;
-    let piece = vec![42u8; 1 << 20];
-    for _ in 0..20 {
-        upload.write(&piece).await?;
-    }
-    let outcome = upload.finish().await?;
-    println!("uploaded {} bytes in {} parts", outcome.size, outcome.parts);
+    let css = storage
+        .save("static/site.css", "body { margin: 0; color: #222; }\n".repeat(50), None)
+        .await?;
+    let again = storage.save("notes/hello.txt", "Hello again!\n", None).await?;
+    println!("saved {notes}, {avatar}, {css} and {again}");
+    let head = storage
+        .client()
+        .head_object(&storage.key(&css)?, &Default::default())
+        .await?;
+    println!(
+        "{css}: {} bytes stored as {:?} with Content-Encoding {:?}",
+        head.content_length, head.content_type, head.content_encoding
+    );
 
     // A listing, like a directory.
-    let input = ListObjectsInput {
-        prefix: Some(prefix.clone()),
-        delimiter: Some("/".into()),
-        ..Default::default()
-    };
-    let (files, dirs) = client.list_objects(input).collect_all().await?;
-    println!(
-        "listing {prefix}: dirs {dirs:?}, files {:?}",
-        files.iter().map(|f| &f.key).collect::<Vec<_>>()
-    );
+    let (dirs, files) = storage.listdir("").await?;
+    println!("listdir(\"\"): dirs {dirs:?}, files {files:?}");
+    let (_, notes_files) = storage.listdir("notes").await?;
+    println!("listdir(\"notes\"): files {notes_files:?}");
 
-    // Metadata, and a part of an object.
-    let head = client
-        .head_object(&key("notes/hello.txt"), &ObjectParameters::new())
-        .await?;
+    // Read one back from an offset: only the bytes asked for are fetched.
+    let mut file = storage.open(&notes, "rb").await?;
+    file.seek(SeekFrom::Start(11)).await?;
+    let mut rest = String::new();
+    file.read_to_string(&mut rest).await?;
     println!(
-        "hello.txt: {} bytes, {:?}, metadata {:?}",
-        head.content_length, head.content_type, head.metadata
+        "{notes} from byte 11: {rest:?} (size {} bytes)",
+        storage.size(&notes).await?
     );
-    let part = client
-        .get_object(&key("notes/hello.txt"), Some(ByteRange::Inclusive(0, 4)))
-        .await?;
-    println!(
-        "first five bytes: {:?}",
-        String::from_utf8_lossy(&part.body.collect(16).await?)
-    );
+    let mut zipped = storage.open(&css, "r").await?;
+    let mut text = String::new();
+    zipped.read_to_string(&mut text).await?;
+    println!("{css} reads back decompressed: {} bytes", text.len());
 
-    // A URL to share for an hour.
-    let url = client
-        .presign(
-            http::Method::GET,
-            &key("notes/hello.txt"),
-            Duration::from_secs(3600),
-            &[],
-        )
-        .await?;
-    println!("presigned URL: {url}");
+    // A URL to share.
+    println!("url: {}", storage.url(&avatar).await?);
 
-    // Clean up everything under the prefix.
-    let (all, _) = client
-        .list_objects(ListObjectsInput {
-            prefix: Some(prefix.clone()),
-            ..Default::default()
-        })
-        .collect_all()
-        .await?;
-    let keys: Vec<&str> = all.iter().map(|o| o.key.as_str()).collect();
-    let deleted = client.delete_objects(&keys).await?;
-    println!("deleted {} objects", deleted.deleted.len());
+    // Clean up.
+    for name in [&notes, &avatar, &css, &again] {
+        storage.delete(name).await?;
+    }
+    let (dirs, files) = storage.listdir("").await?;
+    println!("deleted everything: dirs {dirs:?}, files {files:?}");
     Ok(())
 }

@@ -6,6 +6,8 @@
 //!
 //! The crate is built in floors, each calling only the ones below it:
 //!
+//! - [`storage`]: Django's storage API. [`S3Storage`] and [`FileSystemStorage`] behind the
+//!   [`Storage`] trait, with Django's name rules in [`names`].
 //! - [`s3`]: the S3 REST layer. Addressing, signing, XML, one module per operation (pure
 //!   builders and parsers), and the [`s3::Client`] that sends them with retries; multipart
 //!   uploads of any size in [`s3::multipart`].

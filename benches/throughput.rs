@@ -7,7 +7,10 @@
 //!   reused buffer, with the default transfer config (8 MiB parts, 10 in flight): MiB/s;
 //! - (c) the download of that object, streamed through `ObjectBody::chunk` without keeping
 //!   the bytes: MiB/s;
-//! - peak RSS (`VmHWM`) after (b) and after (c), and the RSS before (b) as baseline.
+//! - peak RSS (`VmHWM`) after (b) and after (c), and the RSS before (b) as baseline;
+//! - (d) a 1 GiB write through `S3File` (`storage.open(name, "wb")`, 1 MiB `write_all`s,
+//!   parts of `file_buffer_size` = 5 MiB): MiB/s, and its peak RSS growth against
+//!   `file_buffer_size x (max_concurrency + 1) + 32 MiB` = 87 MiB.
 //!
 //! Memory target (DESIGN.md / `multipart`): an upload holds at most
 //! `part_size x (max_concurrency + 1)` bytes, so peak RSS should grow by less than
@@ -47,6 +50,7 @@ struct Sizes {
     object_size: usize,
     tasks: usize,
     big_mib: usize,
+    file_mib: usize,
     piece: usize,
 }
 
@@ -90,6 +94,15 @@ fn rate(bytes: u64, elapsed: Duration) -> f64 {
 }
 
 fn client_for(server: &server::Server, bucket: &str) -> Client {
+    let settings = Settings::builder()
+        .options(settings_for(server, bucket))
+        .no_globals()
+        .build()
+        .expect("bench settings");
+    Client::new(&settings).expect("client")
+}
+
+fn settings_for(server: &server::Server, bucket: &str) -> HashMap<String, String> {
     let mut o: HashMap<String, String> = HashMap::new();
     o.insert("bucket_name".into(), bucket.into());
     o.insert("access_key".into(), server::ACCESS_KEY.into());
@@ -100,12 +113,7 @@ fn client_for(server: &server::Server, bucket: &str) -> Client {
         format!("http://127.0.0.1:{}", server.addr.port()),
     );
     o.insert("addressing_style".into(), "path".into());
-    let settings = Settings::builder()
-        .options(o)
-        .no_globals()
-        .build()
-        .expect("bench settings");
-    Client::new(&settings).expect("client")
+    o
 }
 
 /// Runs `op(i)` for every `i < n`, `tasks` at a time; returns the elapsed time.
@@ -285,6 +293,49 @@ async fn run(sizes: Sizes) {
         got as f64 / chunks.max(1) as f64 / KIB as f64,
     );
     report_peak("download", reset, start);
+    client.delete_object(big_key).await.expect("delete big");
+
+    // (d) A streamed write through S3File: parts of file_buffer_size, uploaded as written.
+    let storage = storages_s3::S3Storage::builder()
+        .options(settings_for(&server, "bench-throughput"))
+        .no_globals()
+        .build()
+        .expect("storage");
+    let part = storage.settings().file_buffer_size;
+    let file_target = part * (transfer.max_concurrency as u64 + 1) + 32 * MIB as u64;
+    let reset = reset_peak();
+    let start = rss();
+    let started = Instant::now();
+    let mut file = storage.open("bench/file.bin", "wb").await.expect("open for writing");
+    for _ in 0..sizes.file_mib * MIB / sizes.piece {
+        tokio::io::AsyncWriteExt::write_all(&mut file, &piece)
+            .await
+            .expect("file write");
+    }
+    file.close().await.expect("file close");
+    let elapsed = started.elapsed();
+    let after = rss();
+    let file_bytes = (sizes.file_mib * MIB) as u64;
+    assert_eq!(storage.size("bench/file.bin").await.expect("size"), file_bytes);
+    let growth = after.peak.saturating_sub(start.current);
+    println!(
+        "s3file_write: {} MiB in {:.2} s = {:.1} MiB/s ({} MiB parts); VmHWM {:.1} MiB ({}), growth {:.1} MiB, \
+         target < {:.0} MiB: {}",
+        sizes.file_mib,
+        elapsed.as_secs_f64(),
+        rate(file_bytes, elapsed),
+        part / MIB as u64,
+        mib(after.peak),
+        if reset {
+            "peak of this phase"
+        } else {
+            "peak since start: clear_refs refused"
+        },
+        mib(growth),
+        mib(file_target),
+        if growth < file_target { "met" } else { "NOT met" },
+    );
+    storage.delete("bench/file.bin").await.expect("delete file");
 
     drop(client);
     // Dropping the server stops it and removes its directory.
@@ -300,6 +351,7 @@ fn main() {
             object_size: 64 * KIB,
             tasks: 16,
             big_mib: 32,
+            file_mib: 64,
             piece: MIB,
         }
     } else {
@@ -308,11 +360,12 @@ fn main() {
             object_size: 64 * KIB,
             tasks: 16,
             big_mib: 256,
+            file_mib: 1024,
             piece: MIB,
         }
     };
     if quick {
-        println!("throughput: quick run (THROUGHPUT_QUICK or no --bench): 100 objects, 32 MiB");
+        println!("throughput: quick run (THROUGHPUT_QUICK or no --bench): 100 objects, 32 MiB, a 64 MiB file");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

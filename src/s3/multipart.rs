@@ -193,8 +193,14 @@ impl Upload {
         self.check_open()?;
         let limit = self.limit();
         let take = limit.saturating_sub(self.buf.len()).min(data.len());
-        if self.buf.capacity() == 0 && take > 0 {
-            self.buf.reserve(limit.min(take.max(64 * 1024)));
+        let needed = self.buf.len() + take;
+        if needed > self.buf.capacity() {
+            // Grow by hand, never past the limit: a part split off a larger buffer would
+            // keep the whole allocation alive while it uploads.
+            let capacity = (self.buf.capacity() * 2).max(needed).max(64 * 1024).min(limit);
+            let mut grown = BytesMut::with_capacity(capacity);
+            grown.extend_from_slice(&self.buf);
+            self.buf = grown;
         }
         self.buf.extend_from_slice(&data[..take]);
         self.written += take as u64;

@@ -23,7 +23,7 @@ async fn save_read_list_delete() {
     assert!(s.modified_time("docs/a b.txt").await.is_ok());
     assert!(s.accessed_time("docs/a b.txt").await.is_ok());
     assert_eq!(
-        s.url("docs/a b.txt").unwrap(),
+        s.url("docs/a b.txt").await.unwrap(),
         "https://example.com/media/docs/a%20b.txt"
     );
     s.save("docs/sub/c.txt", "c", None).await.unwrap();

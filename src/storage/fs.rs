@@ -13,7 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::s3::addressing::encode_key;
 use crate::storage::content::Content;
 use crate::storage::file::OpenMode;
-use crate::storage::{BoxFuture, Storage, StorageFile, names};
+use crate::storage::{BoxFuture, StorageFile, name_to_save, names};
 
 /// Django's `FileSystemStorage`: names map to files under a root folder, with the same
 /// name rules as [`S3Storage`](crate::storage::S3Storage). Writes go to a temporary file
@@ -38,6 +38,23 @@ fn io_err(what: String) -> impl FnOnce(io::Error) -> Error {
         };
         Error::new(kind, what).with_source(e)
     }
+}
+
+/// Temporary files are named so that `listdir` can leave them out.
+const TEMP_PREFIX: &str = ".storages-s3-";
+
+/// A temporary file in the folder of `path` (created if needed), to be renamed onto it.
+async fn temp_file_beside(path: &Path) -> Result<(tempfile::NamedTempFile, tokio::fs::File)> {
+    let parent = path.parent().expect("a file path has a parent");
+    tokio::fs::create_dir_all(parent)
+        .await
+        .map_err(io_err(format!("cannot create {}", parent.display())))?;
+    let temp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(parent)
+        .map_err(io_err(format!("cannot create a file in {}", parent.display())))?;
+    let file = temp.reopen().map_err(io_err("cannot reopen a temporary file".into()))?;
+    Ok((temp, tokio::fs::File::from_std(file)))
 }
 
 /// A placeholder location: names are checked as if under it, then made relative to the
@@ -111,25 +128,11 @@ impl FileSystemStorage {
     /// Saves content, returning the name used (see [`Storage::save`]).
     pub async fn save(&self, name: &str, content: impl Into<Content>, max_length: Option<usize>) -> Result<String> {
         let mut content = content.into();
-        let name = if name.is_empty() {
-            content.name().unwrap_or_default().to_owned()
-        } else {
-            name.to_owned()
-        };
-        names::validate_file_name(&name, true)?;
+        let name = name_to_save(name, &content)?;
         let mut name = self.get_available_name(&name, max_length).await?;
         names::validate_file_name(&name, true)?;
         let path = self.file_path(&name)?;
-        let parent = path.parent().expect("a file path has a parent").to_owned();
-        tokio::fs::create_dir_all(&parent)
-            .await
-            .map_err(io_err(format!("cannot create {}", parent.display())))?;
-        let temp = tempfile::Builder::new()
-            .prefix(".storages-s3-")
-            .tempfile_in(&parent)
-            .map_err(io_err(format!("cannot create a file in {}", parent.display())))?;
-        let mut file =
-            tokio::fs::File::from_std(temp.reopen().map_err(io_err("cannot reopen a temporary file".into()))?);
+        let (temp, mut file) = temp_file_beside(&path).await?;
         let mut reader = content.open().await?;
         while let Some(chunk) = reader.next().await? {
             file.write_all(&chunk)
@@ -179,16 +182,7 @@ impl FileSystemStorage {
                 })
             }
             OpenMode::Write => {
-                let parent = path.parent().expect("a file path has a parent").to_owned();
-                tokio::fs::create_dir_all(&parent)
-                    .await
-                    .map_err(io_err(format!("cannot create {}", parent.display())))?;
-                let temp = tempfile::Builder::new()
-                    .prefix(".storages-s3-")
-                    .tempfile_in(&parent)
-                    .map_err(io_err(format!("cannot create a file in {}", parent.display())))?;
-                let file =
-                    tokio::fs::File::from_std(temp.reopen().map_err(io_err("cannot reopen a temporary file".into()))?);
+                let (temp, file) = temp_file_beside(&path).await?;
                 Ok(LocalFile {
                     name: rel,
                     size: None,
@@ -241,7 +235,7 @@ impl FileSystemStorage {
                     format!("a file name in {} is not UTF-8: {raw:?}", dir.display()),
                 )
             })?;
-            if name.starts_with(".storages-s3-") {
+            if name.starts_with(TEMP_PREFIX) {
                 continue;
             }
             let is_dir = entry.file_type().await.map(|t| t.is_dir()).unwrap_or(false);
@@ -284,7 +278,7 @@ impl FileSystemStorage {
     }
 
     /// `base_url` + the encoded name.
-    pub fn url(&self, name: &str) -> Result<String> {
+    pub async fn url(&self, name: &str) -> Result<String> {
         let base = self
             .base_url
             .as_deref()
@@ -430,51 +424,5 @@ impl StorageFile for LocalFile {
 
     fn close(&mut self) -> BoxFuture<'_, Result<()>> {
         Box::pin(LocalFile::close(self))
-    }
-}
-
-impl Storage for FileSystemStorage {
-    fn save<'a>(&'a self, name: &'a str, content: Content, max_length: Option<usize>) -> BoxFuture<'a, Result<String>> {
-        Box::pin(FileSystemStorage::save(self, name, content, max_length))
-    }
-
-    fn open<'a>(&'a self, name: &'a str, mode: &'a str) -> BoxFuture<'a, Result<Box<dyn StorageFile>>> {
-        Box::pin(async move { Ok(Box::new(FileSystemStorage::open(self, name, mode).await?) as Box<dyn StorageFile>) })
-    }
-
-    fn delete<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<()>> {
-        Box::pin(FileSystemStorage::delete(self, name))
-    }
-
-    fn exists<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool>> {
-        Box::pin(FileSystemStorage::exists(self, name))
-    }
-
-    fn listdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<(Vec<String>, Vec<String>)>> {
-        Box::pin(FileSystemStorage::listdir(self, path))
-    }
-
-    fn size<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<u64>> {
-        Box::pin(FileSystemStorage::size(self, name))
-    }
-
-    fn url<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<String>> {
-        Box::pin(async move { FileSystemStorage::url(self, name) })
-    }
-
-    fn modified_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>> {
-        Box::pin(FileSystemStorage::modified_time(self, name))
-    }
-
-    fn accessed_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>> {
-        Box::pin(FileSystemStorage::accessed_time(self, name))
-    }
-
-    fn created_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>> {
-        Box::pin(FileSystemStorage::created_time(self, name))
-    }
-
-    fn get_available_name<'a>(&'a self, name: &'a str, max_length: Option<usize>) -> BoxFuture<'a, Result<String>> {
-        Box::pin(FileSystemStorage::get_available_name(self, name, max_length))
     }
 }

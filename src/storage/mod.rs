@@ -103,48 +103,77 @@ pub trait Storage: Send + Sync {
     }
 }
 
-impl Storage for S3Storage {
-    fn save<'a>(&'a self, name: &'a str, content: Content, max_length: Option<usize>) -> BoxFuture<'a, Result<String>> {
-        Box::pin(S3Storage::save(self, name, content, max_length))
-    }
+/// The `Storage` impl of a type whose inherent methods have the trait's names and shapes.
+macro_rules! storage_by_inherent_methods {
+    ($ty:ty) => {
+        impl Storage for $ty {
+            fn save<'a>(
+                &'a self,
+                name: &'a str,
+                content: Content,
+                max_length: Option<usize>,
+            ) -> BoxFuture<'a, Result<String>> {
+                Box::pin(<$ty>::save(self, name, content, max_length))
+            }
 
-    fn open<'a>(&'a self, name: &'a str, mode: &'a str) -> BoxFuture<'a, Result<Box<dyn StorageFile>>> {
-        Box::pin(async move { Ok(Box::new(S3Storage::open(self, name, mode).await?) as Box<dyn StorageFile>) })
-    }
+            fn open<'a>(&'a self, name: &'a str, mode: &'a str) -> BoxFuture<'a, Result<Box<dyn StorageFile>>> {
+                Box::pin(async move { Ok(Box::new(<$ty>::open(self, name, mode).await?) as Box<dyn StorageFile>) })
+            }
 
-    fn delete<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<()>> {
-        Box::pin(S3Storage::delete(self, name))
-    }
+            fn delete<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<()>> {
+                Box::pin(<$ty>::delete(self, name))
+            }
 
-    fn exists<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool>> {
-        Box::pin(S3Storage::exists(self, name))
-    }
+            fn exists<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool>> {
+                Box::pin(<$ty>::exists(self, name))
+            }
 
-    fn listdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<(Vec<String>, Vec<String>)>> {
-        Box::pin(S3Storage::listdir(self, path))
-    }
+            fn listdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<(Vec<String>, Vec<String>)>> {
+                Box::pin(<$ty>::listdir(self, path))
+            }
 
-    fn size<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<u64>> {
-        Box::pin(S3Storage::size(self, name))
-    }
+            fn size<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<u64>> {
+                Box::pin(<$ty>::size(self, name))
+            }
 
-    fn url<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<String>> {
-        Box::pin(S3Storage::url(self, name))
-    }
+            fn url<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<String>> {
+                Box::pin(<$ty>::url(self, name))
+            }
 
-    fn modified_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>> {
-        Box::pin(S3Storage::modified_time(self, name))
-    }
+            fn modified_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>> {
+                Box::pin(<$ty>::modified_time(self, name))
+            }
 
-    fn accessed_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>> {
-        Box::pin(S3Storage::accessed_time(self, name))
-    }
+            fn accessed_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>> {
+                Box::pin(<$ty>::accessed_time(self, name))
+            }
 
-    fn created_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>> {
-        Box::pin(S3Storage::created_time(self, name))
-    }
+            fn created_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>> {
+                Box::pin(<$ty>::created_time(self, name))
+            }
 
-    fn get_available_name<'a>(&'a self, name: &'a str, max_length: Option<usize>) -> BoxFuture<'a, Result<String>> {
-        Box::pin(S3Storage::get_available_name(self, name, max_length))
-    }
+            fn get_available_name<'a>(
+                &'a self,
+                name: &'a str,
+                max_length: Option<usize>,
+            ) -> BoxFuture<'a, Result<String>> {
+                Box::pin(<$ty>::get_available_name(self, name, max_length))
+            }
+        }
+    };
+}
+
+storage_by_inherent_methods!(S3Storage);
+storage_by_inherent_methods!(FileSystemStorage);
+
+/// The name `save` starts from: the one given, else the content's own (Django's
+/// `Storage.save`), checked before any lookup.
+pub(crate) fn name_to_save(name: &str, content: &Content) -> Result<String> {
+    let name = if name.is_empty() {
+        content.name().unwrap_or_default()
+    } else {
+        name
+    };
+    names::validate_file_name(name, true)?;
+    Ok(name.to_owned())
 }

@@ -294,12 +294,7 @@ impl S3Storage {
     /// original does, and a concurrent writer can still win the race.
     pub async fn save(&self, name: &str, content: impl Into<Content>, max_length: Option<usize>) -> Result<String> {
         let mut content = content.into();
-        let name = if name.is_empty() {
-            content.name().unwrap_or_default().to_owned()
-        } else {
-            name.to_owned()
-        };
-        names::validate_file_name(&name, true)?;
+        let name = crate::storage::name_to_save(name, &content)?;
         let mut name = self.get_available_name(&name, max_length).await?;
         names::validate_file_name(&name, true)?;
         let overwrite = self.inner.settings.file_overwrite;

@@ -125,7 +125,7 @@ impl FileSystemStorage {
         Ok(self.root.join(rel))
     }
 
-    /// Saves content, returning the name used (see [`Storage::save`]).
+    /// Saves content, returning the name used (see [`Storage::save`](crate::storage::Storage::save)).
     pub async fn save(&self, name: &str, content: impl Into<Content>, max_length: Option<usize>) -> Result<String> {
         let mut content = content.into();
         let name = name_to_save(name, &content)?;
@@ -164,7 +164,7 @@ impl FileSystemStorage {
         }
     }
 
-    /// Opens a file (see [`Storage::open`]).
+    /// Opens a file (see [`Storage::open`](crate::storage::Storage::open)).
     pub async fn open(&self, name: &str, mode: &str) -> Result<LocalFile> {
         let mode = OpenMode::parse(mode)?;
         let path = self.file_path(name)?;

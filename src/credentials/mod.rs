@@ -3,7 +3,63 @@
 //! [`Credentials`] are what requests are signed with; a [`ProvideCredentials`] yields them
 //! (possibly from the network, possibly temporary). Settings give static credentials
 //! (`access_key`/`secret_key`/`security_token`, from options or `AWS_S3_ACCESS_KEY_ID`,
-//! `AWS_ACCESS_KEY_ID`, ...).
+//! `AWS_ACCESS_KEY_ID`, ...); without them, [`default_chain`] looks where the AWS SDKs look:
+//!
+//! - [`EnvironmentProvider`]: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`;
+//! - [`ProfileProvider`]: `~/.aws/config` and `~/.aws/credentials` (static keys, assume role,
+//!   `credential_process`, web identity);
+//! - [`WebIdentityProvider`]: `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN` through STS;
+//! - [`ContainerProvider`]: the ECS / EKS Pod Identity credentials endpoint;
+//! - [`ImdsProvider`]: EC2 instance metadata (IMDSv2);
+//!
+//! in a [`CredentialsChain`] behind a [`CachedProvider`] that refreshes temporary credentials
+//! before they expire. Every provider reads the environment through a
+//! [`GlobalSource`](crate::config::GlobalSource), so tests (and servers with their own
+//! configuration) never depend on the process environment.
+//!
+//! Nothing here prints a secret: `Debug` of every type hides secret keys and tokens, and
+//! errors name variables, files and fields, never their values.
+
+mod cache;
+mod chain;
+mod container;
+mod env;
+mod imds;
+mod ini;
+mod process;
+mod profile;
+mod sts;
+mod util;
+mod web_identity;
+
+pub use cache::{CachedProvider, REFRESH_WINDOW};
+pub use chain::{CredentialsChain, DefaultChain, default_chain, http_config};
+pub use container::{ContainerProvider, ECS_HOST};
+pub use env::EnvironmentProvider;
+pub use imds::{IMDS_ENDPOINT, IMDS_ENDPOINT_IPV6, ImdsProvider};
+pub use process::{PROCESS_TIMEOUT, ProcessProvider};
+pub use profile::{ProfileNotFound, ProfileProvider};
+pub use web_identity::WebIdentityProvider;
+
+/// Pure parsers of the credential documents, for tests and fuzzing. Malformed or hostile
+/// input is an [`ErrorKind::InvalidResponse`] error, never a panic.
+pub mod parse {
+    use super::Credentials;
+
+    pub use super::container::parse as container;
+    pub use super::imds::{parse as instance_metadata, parse_role_name as instance_metadata_role};
+    pub use super::process::parse as credential_process;
+
+    /// The reply of STS `AssumeRole` (an `<ErrorResponse>` is the service error it reports).
+    pub fn sts_assume_role(xml: &[u8]) -> crate::Result<Credentials> {
+        super::sts::parse_credentials("AssumeRole", xml)
+    }
+
+    /// The reply of STS `AssumeRoleWithWebIdentity`.
+    pub fn sts_web_identity(xml: &[u8]) -> crate::Result<Credentials> {
+        super::sts::parse_credentials("AssumeRoleWithWebIdentity", xml)
+    }
+}
 
 use std::fmt;
 use std::future::Future;

@@ -13,7 +13,7 @@ use crate::config::{
     AddressingStyle, ChecksumPolicy, Endpoint, ListObjectsVersion, ObjectParameters, Settings, SignatureVersion,
     TransferConfig,
 };
-use crate::credentials::{Credentials, NoProvider, ProvideCredentials, StaticProvider};
+use crate::credentials::{self, Credentials, ProvideCredentials, StaticProvider};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::retry::{self, Attempt, RetryPolicy, RetryQuota};
 use crate::http::{Body, HttpClient, HttpConfig, ResponseBody};
@@ -159,21 +159,23 @@ fn addressing_for(options: &ClientOptions, region: &str) -> Addressing {
     }
 }
 
-/// The credentials the settings give, or a provider that explains there are none.
-fn settings_credentials(settings: &Settings) -> Arc<dyn ProvideCredentials> {
-    match Credentials::from_settings(settings) {
-        Some(c) => Arc::new(StaticProvider::new(c)),
-        None => Arc::new(NoProvider::new(
-            "options access_key/secret_key, AWS_S3_ACCESS_KEY_ID/AWS_S3_SECRET_ACCESS_KEY, \
-             AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
-        )),
+/// The credentials of SPEC §2: the settings' static keys (no I/O, not even an HTTP client),
+/// else the default chain over the process environment (profile, web identity, container,
+/// instance metadata), with its own short-timeout HTTP client.
+fn settings_credentials(settings: &Settings) -> Result<Arc<dyn ProvideCredentials>> {
+    if let Some(c) = Credentials::from_settings(settings) {
+        return Ok(Arc::new(StaticProvider::new(c)));
     }
+    let http = HttpClient::new(&credentials::http_config(settings))?;
+    Ok(credentials::default_chain(settings, Arc::new(crate::config::Env), http))
 }
 
 impl Client {
-    /// A client for the bucket and settings given.
+    /// A client for the bucket and settings given. Without static credentials in the
+    /// settings, credentials come from the default chain (environment, shared profiles, web
+    /// identity, container, instance metadata), looked up on the first signed request.
     pub fn new(settings: &Settings) -> Result<Client> {
-        Client::with_options(ClientOptions::from_settings(settings), settings_credentials(settings))
+        Client::with_options(ClientOptions::from_settings(settings), settings_credentials(settings)?)
     }
 
     /// A client from resolved options and a credentials provider.

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod http_proxy;
+pub mod metadata;
 pub mod proxy;
 pub mod server;
 

@@ -32,6 +32,7 @@ mod table;
 mod values;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use provider::ProviderDefaults;
@@ -86,6 +87,22 @@ impl GlobalSource for NoGlobals {
     }
 }
 
+/// The global source settings were read from, kept with them.
+#[derive(Clone)]
+pub(crate) struct Globals(pub(crate) Arc<dyn GlobalSource>);
+
+impl Default for Globals {
+    fn default() -> Self {
+        Globals(Arc::new(Env))
+    }
+}
+
+impl std::fmt::Debug for Globals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GlobalSource")
+    }
+}
+
 /// Which storage the settings are for: they differ only in defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StorageKind {
@@ -124,7 +141,7 @@ pub struct SettingsBuilder {
     kind: StorageKind,
     options: Vec<(SettingKey, String)>,
     unknown: Vec<String>,
-    source: Box<dyn GlobalSource>,
+    source: Arc<dyn GlobalSource>,
 }
 
 impl std::fmt::Debug for SettingsBuilder {
@@ -147,7 +164,7 @@ impl Default for SettingsBuilder {
             kind: StorageKind::Media,
             options: Vec::new(),
             unknown: Vec::new(),
-            source: Box::new(Env),
+            source: Arc::new(Env),
         }
     }
 }
@@ -185,7 +202,7 @@ impl SettingsBuilder {
 
     /// Where global settings are read (default: the process environment).
     pub fn global_source(mut self, source: impl GlobalSource + 'static) -> Self {
-        self.source = Box::new(source);
+        self.source = Arc::new(source);
         self
     }
 
@@ -235,6 +252,7 @@ impl SettingsBuilder {
                 })?;
             }
         }
+        settings.globals = Globals(self.source);
         settings.validate_for(self.kind)?;
         Ok(settings)
     }
@@ -419,6 +437,12 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// Where the global settings were read (the environment unless the builder was given
+    /// another source); credentials providers read their variables there too.
+    pub fn global_source(&self) -> Arc<dyn GlobalSource> {
+        self.globals.0.clone()
     }
 
     /// The bucket name (validated present by `build()`).

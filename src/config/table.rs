@@ -102,12 +102,14 @@ macro_rules! settings_table {
         #[non_exhaustive]
         pub struct Settings {
             $( $(#[doc = $doc])* pub $field: $ty, )*
+            /// Where the global settings were read: credentials providers read the same.
+            pub(crate) globals: super::Globals,
         }
 
         impl Settings {
             /// Every setting at its default.
             pub(crate) fn defaults() -> Self {
-                Settings { $( $field: $default, )* }
+                Settings { $( $field: $default, )* globals: super::Globals::default() }
             }
 
             /// Parses `raw` into the field `key` names. On error, the message says what

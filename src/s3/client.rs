@@ -160,14 +160,14 @@ fn addressing_for(options: &ClientOptions, region: &str) -> Addressing {
 }
 
 /// The credentials of SPEC §2: the settings' static keys (no I/O, not even an HTTP client),
-/// else the default chain over the process environment (profile, web identity, container,
-/// instance metadata), with its own short-timeout HTTP client.
+/// else the default chain over the settings' global source (the environment by default):
+/// profile, web identity, container, instance metadata, with its own short-timeout client.
 fn settings_credentials(settings: &Settings) -> Result<Arc<dyn ProvideCredentials>> {
     if let Some(c) = Credentials::from_settings(settings) {
         return Ok(Arc::new(StaticProvider::new(c)));
     }
     let http = HttpClient::new(&credentials::http_config(settings))?;
-    Ok(credentials::default_chain(settings, Arc::new(crate::config::Env), http))
+    Ok(credentials::default_chain(settings, settings.global_source(), http))
 }
 
 impl Client {

@@ -130,7 +130,9 @@ pub fn presign_v4(
     )
     .map_err(signing_error)?;
     let (instructions, _signature) = sign(signable, &params).map_err(signing_error)?.into_parts();
-    let (_, query) = instructions.into_parts();
+    let (_, mut query) = instructions.into_parts();
+    // The signature last, as boto writes it (after X-Amz-Security-Token).
+    query.sort_by_key(|(name, _)| *name == "X-Amz-Signature");
     let mut url = uri_string;
     let mut sep = if uri.query().is_some() { '&' } else { '?' };
     for (name, value) in query {

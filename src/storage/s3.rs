@@ -487,7 +487,18 @@ impl S3Storage {
         Err(Error::new(ErrorKind::Unsupported, "S3 does not record creation times"))
     }
 
-    /// The URL of `name` (SPEC §4.8): presigned, plain, or on the custom or public domain.
+    /// The URL of `name` (SPEC §4.8), first match wins:
+    ///
+    /// 1. `public_domain`: presigned against `<url_protocol>//<public_domain>` in path style
+    ///    when `querystring_auth`, else `<url_protocol>//<public_domain>/<bucket>/<key>`: for an
+    ///    internal `endpoint_url` with a public name in front of it;
+    /// 2. `custom_domain`: `<url_protocol>//<custom_domain>/<key>`, never signed, as in the
+    ///    original (a private bucket behind a CDN needs the CDN's own signing, or
+    ///    `public_domain` for presigned links on another host);
+    /// 3. otherwise presigned (SigV4, or SigV2 with `signature_version = "s3"`) when
+    ///    `querystring_auth`, else the plain URL of the object.
+    ///
+    /// No request is sent (static credentials; others may need one lookup).
     pub async fn url(&self, name: &str) -> Result<String> {
         self.url_with(name, &UrlOptions::default()).await
     }

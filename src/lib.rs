@@ -56,7 +56,7 @@ pub mod s3;
 pub mod storage;
 
 pub use storage::names;
-pub use storage::{Content, FileSystemStorage, S3Storage, Storage};
+pub use storage::{Content, FileSystemStorage, S3StaticStorage, S3Storage, Storage};
 
 pub use config::Settings;
 pub use error::{Error, ErrorKind, Result, ServiceError};

@@ -304,3 +304,37 @@ async fn presigned_urls_work_against_the_server(style: Style) {
 }
 
 both_styles!(presigned_urls_work_against_the_server);
+
+#[tokio::test]
+async fn static_storage_urls_are_unsigned_unless_asked() {
+    use std::collections::HashMap;
+    use storages_s3::S3StaticStorage;
+    let globals: HashMap<String, String> = [
+        ("AWS_STORAGE_BUCKET_NAME", "bucket"),
+        ("AWS_QUERYSTRING_AUTH", "True"),
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "EXAMPLESECRET"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let statics = S3StaticStorage::from_builder(S3Storage::builder().global_source(globals.clone())).unwrap();
+    assert_eq!(statics.kind(), storages_s3::config::StorageKind::Static);
+    assert_eq!(
+        statics.url("css/app.css").await.unwrap(),
+        "https://bucket.s3.amazonaws.com/css/app.css"
+    );
+    let signed = S3StaticStorage::from_builder(
+        S3Storage::builder()
+            .option("querystring_auth", "true")
+            .global_source(globals),
+    )
+    .unwrap();
+    assert!(signed.url("css/app.css").await.unwrap().contains("X-Amz-Signature="));
+    // It is a Storage like the others.
+    let as_trait: &dyn storages_s3::Storage = &statics;
+    assert_eq!(
+        as_trait.url("a b.css").await.unwrap(),
+        "https://bucket.s3.amazonaws.com/a%20b.css"
+    );
+}

@@ -23,7 +23,7 @@ use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite};
 pub use content::Content;
 pub use file::{OpenMode, S3File};
 pub use fs::{FileSystemStorage, LocalFile};
-pub use s3::{ObjectParametersHook, S3Storage, S3StorageBuilder};
+pub use s3::{ObjectParametersHook, S3StaticStorage, S3Storage, S3StorageBuilder};
 pub use url::UrlOptions;
 
 use crate::error::Result;
@@ -106,6 +106,9 @@ pub trait Storage: Send + Sync {
 /// The `Storage` impl of a type whose inherent methods have the trait's names and shapes.
 macro_rules! storage_by_inherent_methods {
     ($ty:ty) => {
+        storage_by_inherent_methods!($ty, $ty, |s| s);
+    };
+    ($ty:ty, $inner:ty, |$s:ident| $reach:expr) => {
         impl Storage for $ty {
             fn save<'a>(
                 &'a self,
@@ -113,43 +116,111 @@ macro_rules! storage_by_inherent_methods {
                 content: Content,
                 max_length: Option<usize>,
             ) -> BoxFuture<'a, Result<String>> {
-                Box::pin(<$ty>::save(self, name, content, max_length))
+                Box::pin(<$inner>::save(
+                    {
+                        let $s = self;
+                        $reach
+                    },
+                    name,
+                    content,
+                    max_length,
+                ))
             }
 
             fn open<'a>(&'a self, name: &'a str, mode: &'a str) -> BoxFuture<'a, Result<Box<dyn StorageFile>>> {
-                Box::pin(async move { Ok(Box::new(<$ty>::open(self, name, mode).await?) as Box<dyn StorageFile>) })
+                Box::pin(async move {
+                    Ok(Box::new(
+                        <$inner>::open(
+                            {
+                                let $s = self;
+                                $reach
+                            },
+                            name,
+                            mode,
+                        )
+                        .await?,
+                    ) as Box<dyn StorageFile>)
+                })
             }
 
             fn delete<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<()>> {
-                Box::pin(<$ty>::delete(self, name))
+                Box::pin(<$inner>::delete(
+                    {
+                        let $s = self;
+                        $reach
+                    },
+                    name,
+                ))
             }
 
             fn exists<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool>> {
-                Box::pin(<$ty>::exists(self, name))
+                Box::pin(<$inner>::exists(
+                    {
+                        let $s = self;
+                        $reach
+                    },
+                    name,
+                ))
             }
 
             fn listdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<(Vec<String>, Vec<String>)>> {
-                Box::pin(<$ty>::listdir(self, path))
+                Box::pin(<$inner>::listdir(
+                    {
+                        let $s = self;
+                        $reach
+                    },
+                    path,
+                ))
             }
 
             fn size<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<u64>> {
-                Box::pin(<$ty>::size(self, name))
+                Box::pin(<$inner>::size(
+                    {
+                        let $s = self;
+                        $reach
+                    },
+                    name,
+                ))
             }
 
             fn url<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<String>> {
-                Box::pin(<$ty>::url(self, name))
+                Box::pin(<$inner>::url(
+                    {
+                        let $s = self;
+                        $reach
+                    },
+                    name,
+                ))
             }
 
             fn modified_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>> {
-                Box::pin(<$ty>::modified_time(self, name))
+                Box::pin(<$inner>::modified_time(
+                    {
+                        let $s = self;
+                        $reach
+                    },
+                    name,
+                ))
             }
 
             fn accessed_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>> {
-                Box::pin(<$ty>::accessed_time(self, name))
+                Box::pin(<$inner>::accessed_time(
+                    {
+                        let $s = self;
+                        $reach
+                    },
+                    name,
+                ))
             }
 
             fn created_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>> {
-                Box::pin(<$ty>::created_time(self, name))
+                Box::pin(<$inner>::created_time(
+                    {
+                        let $s = self;
+                        $reach
+                    },
+                    name,
+                ))
             }
 
             fn get_available_name<'a>(
@@ -157,7 +228,14 @@ macro_rules! storage_by_inherent_methods {
                 name: &'a str,
                 max_length: Option<usize>,
             ) -> BoxFuture<'a, Result<String>> {
-                Box::pin(<$ty>::get_available_name(self, name, max_length))
+                Box::pin(<$inner>::get_available_name(
+                    {
+                        let $s = self;
+                        $reach
+                    },
+                    name,
+                    max_length,
+                ))
             }
         }
     };
@@ -165,6 +243,7 @@ macro_rules! storage_by_inherent_methods {
 
 storage_by_inherent_methods!(S3Storage);
 storage_by_inherent_methods!(FileSystemStorage);
+storage_by_inherent_methods!(S3StaticStorage, S3Storage, |s| &**s);
 
 /// The name `save` starts from: the one given, else the content's own (Django's
 /// `Storage.save`), checked before any lookup.

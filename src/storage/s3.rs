@@ -148,6 +148,46 @@ impl S3StorageBuilder {
     }
 }
 
+/// Django's `S3StaticStorage`: an [`S3Storage`] whose `querystring_auth` defaults to off,
+/// so that `url()` gives stable, unsigned URLs for static files. As in the original, the
+/// global `AWS_QUERYSTRING_AUTH` does not turn it back on; only an explicit option does.
+///
+/// ```no_run
+/// use storages_s3::storage::{S3StaticStorage, S3Storage};
+/// # async fn demo() -> storages_s3::Result<()> {
+/// let statics = S3StaticStorage::from_builder(S3Storage::builder().option("location", "static"))?;
+/// assert!(!statics.settings().querystring_auth);
+/// let css = statics.url("css/app.css").await?; // https://<bucket>.s3.amazonaws.com/static/css/app.css
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct S3StaticStorage(S3Storage);
+
+impl S3StaticStorage {
+    /// A static storage configured by the environment.
+    pub fn from_env() -> Result<S3StaticStorage> {
+        Self::from_builder(S3Storage::builder())
+    }
+
+    /// A static storage from a builder's options.
+    pub fn from_builder(builder: S3StorageBuilder) -> Result<S3StaticStorage> {
+        builder.kind(StorageKind::Static).build().map(S3StaticStorage)
+    }
+
+    /// The storage underneath.
+    pub fn into_inner(self) -> S3Storage {
+        self.0
+    }
+}
+
+impl std::ops::Deref for S3StaticStorage {
+    type Target = S3Storage;
+
+    fn deref(&self) -> &S3Storage {
+        &self.0
+    }
+}
+
 /// `dirs/file` names relative to `prefix` (`ld/sub/` under `ld/` is `sub`).
 fn relative<'a>(full: &'a str, prefix: &str) -> &'a str {
     full.strip_prefix(prefix).unwrap_or(full)
@@ -180,6 +220,11 @@ impl S3Storage {
                 hook: None,
             }),
         })
+    }
+
+    /// Media, static, or manifest static storage.
+    pub fn kind(&self) -> StorageKind {
+        self.inner.kind
     }
 
     /// The settings.

@@ -4,6 +4,7 @@
 //! Names follow Django's rules exactly ([`names`]); content types are guessed from names
 //! ([`content_type`]); uploads can be gzipped ([`gzip`]).
 
+pub mod collect;
 pub mod content_type;
 pub mod gzip;
 pub mod names;

@@ -364,6 +364,46 @@ impl S3Storage {
         ))
     }
 
+    /// Stores content under exactly `name`, overwriting what is there (Django's `_save`,
+    /// as `collectstatic` and the manifest use it: no free-name search); returns the
+    /// cleaned name.
+    pub async fn store(&self, name: &str, content: impl Into<Content>) -> Result<String> {
+        names::validate_file_name(name, true)?;
+        self.save_as(name, &mut content.into(), false).await
+    }
+
+    /// The ETag S3 gives an object this storage stores from `bytes` under `name`: the MD5
+    /// of what is sent (gzipped when the storage gzips that type), or for a multipart
+    /// upload the MD5 of the parts' MD5s with the part count. Tools compare it with the
+    /// stored ETag to skip unchanged files. Objects encrypted with SSE-KMS or SSE-C have
+    /// other ETags: they never match, so they are always sent again.
+    pub fn expected_etag(&self, name: &str, bytes: &[u8]) -> Result<String> {
+        use md5::Digest as _;
+        let key = self.object_key(&names::clean_name(name))?;
+        let params = self.write_parameters(&key, None);
+        let zipped;
+        let sent: &[u8] = if self.gzips(&params) {
+            zipped = gzip::compress(bytes);
+            &zipped
+        } else {
+            bytes
+        };
+        let transfer = self.inner.client.options().transfer;
+        if (sent.len() as u64) < transfer.multipart_threshold || sent.is_empty() {
+            return Ok(format!("\"{}\"", hex::encode(md5::Md5::digest(sent))));
+        }
+        let part = crate::s3::multipart::part_size_for(Some(sent.len() as u64), transfer.multipart_chunksize) as usize;
+        let mut digests = Vec::new();
+        for chunk in sent.chunks(part) {
+            digests.extend_from_slice(&md5::Md5::digest(chunk));
+        }
+        Ok(format!(
+            "\"{}-{}\"",
+            hex::encode(md5::Md5::digest(&digests)),
+            sent.len().div_ceil(part)
+        ))
+    }
+
     /// Django's `_save`: uploads `content` to the key of `name` and returns the cleaned name.
     async fn save_as(&self, name: &str, content: &mut Content, if_none_match: bool) -> Result<String> {
         let cleaned = names::clean_name(name);

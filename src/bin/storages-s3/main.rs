@@ -1,0 +1,377 @@
+//! `storages-s3`: collectstatic, ls, cp, rm and url on the bucket that the usual settings
+//! name (`AWS_STORAGE_BUCKET_NAME`, credentials, `AWS_S3_ENDPOINT_URL`, ...), overridable
+//! by flags.
+//!
+//! Exit codes: 0 success, 1 the operation failed, 2 bad usage, 3 bad or missing settings,
+//! 4 not found, 130 interrupted (nothing partial is left: uploads in progress are aborted).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use clap::{Args, Parser, Subcommand};
+use storages_s3::config::StorageKind;
+use storages_s3::storage::collect::{self, CollectOptions, Event};
+use storages_s3::storage::{Content, S3Storage, UrlOptions};
+use storages_s3::{Error, ErrorKind};
+use tokio::io::AsyncWriteExt;
+
+/// Django's S3 storage from the command line.
+#[derive(Parser, Debug)]
+#[command(name = "storages-s3", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    settings: SettingFlags,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Settings; each flag overrides the environment variable of the same setting.
+#[derive(Args, Debug)]
+struct SettingFlags {
+    /// The bucket (AWS_STORAGE_BUCKET_NAME).
+    #[arg(long, global = true)]
+    bucket: Option<String>,
+    /// Key prefix of every name (AWS_LOCATION).
+    #[arg(long, global = true)]
+    location: Option<String>,
+    /// S3-compatible endpoint, such as http://127.0.0.1:9000 (AWS_S3_ENDPOINT_URL).
+    #[arg(long, global = true)]
+    endpoint_url: Option<String>,
+    /// Region (AWS_S3_REGION_NAME).
+    #[arg(long, global = true)]
+    region: Option<String>,
+    /// Named profile of the shared AWS files (AWS_S3_SESSION_PROFILE).
+    #[arg(long, global = true)]
+    profile: Option<String>,
+    /// Any other option of the storage, as name=value (repeatable): -o gzip=true.
+    #[arg(short = 'o', long = "option", value_name = "NAME=VALUE", global = true)]
+    options: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Upload a folder of static files, skipping files already up to date.
+    Collectstatic {
+        /// The folder to upload.
+        dir: PathBuf,
+        /// Say what would be uploaded; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Delete every object under the location first.
+        #[arg(long)]
+        clear: bool,
+        /// Files uploaded at once.
+        #[arg(long, default_value_t = 10)]
+        jobs: usize,
+        /// No progress bar, even on a terminal.
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// List names under a prefix (directories end with `/`).
+    Ls {
+        /// A folder of the storage; its root when omitted.
+        #[arg(default_value = "")]
+        prefix: String,
+        /// Every name below, not only the folder's own.
+        #[arg(short, long)]
+        recursive: bool,
+    },
+    /// Copy a local file to the storage or back; storage names are written `s3:NAME`.
+    Cp {
+        /// Source: a local path or s3:NAME.
+        source: String,
+        /// Destination: s3:NAME or a local path.
+        destination: String,
+    },
+    /// Delete names from the storage (missing names are not an error).
+    Rm {
+        /// Names to delete.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Print the URL of a name (presigned unless the settings say otherwise).
+    Url {
+        /// The name.
+        name: String,
+        /// Lifetime in seconds (default: AWS_QUERYSTRING_EXPIRE, 3600).
+        #[arg(long)]
+        expire: Option<u64>,
+        /// The method the URL allows.
+        #[arg(long, default_value = "GET")]
+        method: String,
+        /// Signing time as Unix seconds, for reproducible links.
+        #[arg(long)]
+        at: Option<u64>,
+    },
+}
+
+/// An error worth one line and an exit code.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let (code, hint) = match e.kind() {
+            ErrorKind::InvalidSetting | ErrorKind::InvalidBucketName => (
+                3,
+                "check the settings (environment variables, --bucket and -o NAME=VALUE)",
+            ),
+            ErrorKind::NoCredentials => (
+                3,
+                "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile with --profile",
+            ),
+            ErrorKind::AccessDenied => (1, "check the credentials and the bucket's permissions"),
+            ErrorKind::NotFound => (4, "check the name or the path"),
+            ErrorKind::InvalidName | ErrorKind::InvalidKey => (1, "names are relative and stay inside the location"),
+            ErrorKind::Timeout | ErrorKind::Transport => (1, "check the endpoint and the network"),
+            _ => (1, ""),
+        };
+        let message = if hint.is_empty() {
+            e.to_string()
+        } else {
+            format!("{e} ({hint})")
+        };
+        Failure { code, message }
+    }
+}
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 2,
+        message: message.into(),
+    }
+}
+
+fn storage(flags: &SettingFlags, kind: StorageKind) -> Result<S3Storage, Failure> {
+    let mut b = S3Storage::builder().kind(kind);
+    for (name, value) in [
+        ("bucket_name", &flags.bucket),
+        ("location", &flags.location),
+        ("endpoint_url", &flags.endpoint_url),
+        ("region_name", &flags.region),
+        ("session_profile", &flags.profile),
+    ] {
+        if let Some(v) = value {
+            b = b.option(name, v.clone());
+        }
+    }
+    for o in &flags.options {
+        let (name, value) = o
+            .split_once('=')
+            .ok_or_else(|| usage(format!("-o {o}: expected NAME=VALUE")))?;
+        b = b.option(name.trim(), value);
+    }
+    Ok(b.build()?)
+}
+
+/// `s3:NAME` to `Some(NAME)`, local paths to `None`.
+fn storage_name(arg: &str) -> Option<&str> {
+    arg.strip_prefix("s3:")
+}
+
+async fn collectstatic(
+    flags: &SettingFlags,
+    dir: &Path,
+    options: CollectOptions,
+    show_progress: bool,
+) -> Result<(), Failure> {
+    let storage = storage(flags, StorageKind::Static)?;
+    let bar = show_progress.then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg}").expect("valid template"),
+        );
+        bar
+    });
+    let shown = bar.clone();
+    let dry_run = options.dry_run;
+    let progress = Arc::new(move |e: &Event| match (&shown, e) {
+        (Some(bar), Event::Found(n)) => bar.set_length(*n as u64),
+        (Some(bar), Event::Uploaded { name, .. } | Event::Skipped { name }) => {
+            bar.inc(1);
+            bar.set_message(name.clone());
+        }
+        (None, Event::Uploaded { name, .. }) if dry_run => println!("would upload {name}"),
+        (None, Event::Deleted { key }) if dry_run => println!("would delete {key}"),
+        _ => {}
+    });
+    let report = collect::collect(&storage, dir, &options, progress).await?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let verb = if dry_run { "would upload" } else { "uploaded" };
+    println!(
+        "{} files {verb}, {} skipped (unchanged), {} deleted, {} bytes, {:.2} seconds",
+        report.uploaded,
+        report.skipped,
+        report.deleted,
+        report.bytes,
+        report.elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn ls(flags: &SettingFlags, prefix: &str, recursive: bool) -> Result<(), Failure> {
+    let storage = storage(flags, StorageKind::Media)?;
+    if !recursive {
+        let (dirs, files) = storage.listdir(prefix).await?;
+        for d in dirs {
+            println!("{d}/");
+        }
+        for f in files {
+            println!("{f}");
+        }
+        return Ok(());
+    }
+    let mut key = storage.key(prefix)?;
+    if !key.is_empty() && !key.ends_with('/') {
+        key.push('/');
+    }
+    let input = storages_s3::s3::ops::list_objects::ListObjectsInput {
+        prefix: (!key.is_empty()).then(|| key.clone()),
+        ..Default::default()
+    };
+    let mut pages = storage.client().list_objects(input);
+    while let Some(page) = pages.next_page().await {
+        for o in page?.objects {
+            println!("{:>12}  {}", o.size, o.key.strip_prefix(&key).unwrap_or(&o.key));
+        }
+    }
+    Ok(())
+}
+
+async fn cp(flags: &SettingFlags, source: &str, destination: &str) -> Result<(), Failure> {
+    let storage = storage(flags, StorageKind::Media)?;
+    match (storage_name(source), storage_name(destination)) {
+        (None, Some(name)) => {
+            let path = Path::new(source);
+            if !path.is_file() {
+                return Err(Failure {
+                    code: 4,
+                    message: format!("{source} is not a file (check the path)"),
+                });
+            }
+            let stored = storage.store(name, Content::from_path(path)).await?;
+            println!("{source} -> s3:{stored}");
+        }
+        (Some(name), None) => {
+            let mut file = storage.open(name, "rb").await?;
+            let target = Path::new(destination);
+            let dir = target
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            // Written beside the target and renamed into place: never half a file.
+            let temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Failure {
+                code: 1,
+                message: format!("cannot write in {}: {e}", dir.display()),
+            })?;
+            let mut out = tokio::fs::File::from_std(temp.reopen().map_err(|e| Failure {
+                code: 1,
+                message: format!("cannot write: {e}"),
+            })?);
+            tokio::io::copy(&mut file, &mut out).await.map_err(Error::from)?;
+            out.flush().await.map_err(Error::from)?;
+            temp.persist(target).map_err(|e| Failure {
+                code: 1,
+                message: format!("cannot write {destination}: {}", e.error),
+            })?;
+            println!("s3:{name} -> {destination}");
+        }
+        _ => return Err(usage("cp needs one storage name (s3:NAME) and one local path")),
+    }
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let flags = &cli.settings;
+    match cli.command {
+        Command::Collectstatic {
+            dir,
+            dry_run,
+            clear,
+            jobs,
+            no_progress,
+        } => {
+            let mut options = CollectOptions::default();
+            (options.dry_run, options.clear, options.jobs) = (dry_run, clear, jobs);
+            let show = !no_progress && std::io::stderr().is_terminal();
+            collectstatic(flags, &dir, options, show).await
+        }
+        Command::Ls { prefix, recursive } => ls(flags, &prefix, recursive).await,
+        Command::Cp { source, destination } => cp(flags, &source, &destination).await,
+        Command::Rm { names } => {
+            let storage = storage(flags, StorageKind::Media)?;
+            for name in names {
+                storage.delete(&name).await?;
+            }
+            Ok(())
+        }
+        Command::Url {
+            name,
+            expire,
+            method,
+            at,
+        } => {
+            let storage = storage(flags, StorageKind::Media)?;
+            let method: http::Method = method
+                .to_ascii_uppercase()
+                .parse()
+                .map_err(|_| usage(format!("--method {method}: not an HTTP method")))?;
+            let mut options = UrlOptions::new().http_method(method);
+            if let Some(secs) = expire {
+                options = options.expire(Duration::from_secs(secs));
+            }
+            if let Some(secs) = at {
+                options = options.at(SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
+            }
+            println!("{}", storage.url_with(&name, &options).await?);
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            r = run(cli) => Some(r),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    let code = match outcome {
+        Some(Ok(())) => 0,
+        Some(Err(f)) => {
+            eprintln!("error: {}", f.message);
+            f.code
+        }
+        None => {
+            // Dropping the work cancelled it: unfinished uploads abort themselves in the
+            // background; give those requests a moment before leaving.
+            runtime.block_on(async { tokio::time::sleep(Duration::from_secs(2)).await });
+            eprintln!("interrupted: uploads in progress were aborted");
+            130
+        }
+    };
+    drop(runtime);
+    ExitCode::from(code)
+}

@@ -1,0 +1,309 @@
+//! The `storages-s3` command, run as a process against a real server.
+#![cfg(feature = "cli")]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use common::proxy::{Fault, FaultProxy};
+use common::{Bed, unique_bucket};
+
+const BIN: &str = env!("CARGO_BIN_EXE_storages-s3");
+
+/// The command with only the settings given here (no ambient AWS configuration).
+fn command(bed: &Bed, endpoint: &str, bucket: &str, home: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_STORAGE_BUCKET_NAME", bucket)
+        .env("AWS_S3_ENDPOINT_URL", endpoint)
+        .env("AWS_S3_ADDRESSING_STYLE", "path")
+        .env("AWS_S3_REGION_NAME", &bed.region)
+        .env("AWS_ACCESS_KEY_ID", &bed.access_key)
+        .env("AWS_SECRET_ACCESS_KEY", &bed.secret_key);
+    c
+}
+
+async fn run(mut c: Command) -> Output {
+    tokio::task::spawn_blocking(move || c.output().expect("run storages-s3"))
+        .await
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+struct Setup {
+    bed: Bed,
+    bucket: String,
+    endpoint: String,
+    home: tempfile::TempDir,
+}
+
+impl Setup {
+    async fn new(tag: &str) -> Setup {
+        let bed = Bed::new().await;
+        let storage = bed.storage(tag, common::Style::Path, &[]).await;
+        let bucket = storage.client().bucket().to_owned();
+        let endpoint = format!("http://{}:{}", bed.endpoint_host, bed.port);
+        Setup {
+            bed,
+            bucket,
+            endpoint,
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn cmd(&self) -> Command {
+        command(&self.bed, &self.endpoint, &self.bucket, self.home.path())
+    }
+}
+
+fn tree(root: &Path, n: usize) {
+    for i in 0..n {
+        let path = root.join(format!("d{}/file{i}.{}", i % 3, ["css", "js", "txt"][i % 3]));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, format!("/* file {i} */\n").repeat(20)).unwrap();
+    }
+    std::fs::write(root.join(".hidden"), "ignored").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collectstatic_uploads_then_skips_unchanged_files() {
+    let s = Setup::new("clicollect").await;
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), 30);
+    for gzip in ["false", "true"] {
+        let mut first = s.cmd();
+        first
+            .args([
+                "--location",
+                &format!("gzip-{gzip}"),
+                "-o",
+                &format!("gzip={gzip}"),
+                "collectstatic",
+            ])
+            .arg(dir.path());
+        let out = run(first).await;
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains("30 files uploaded, 0 skipped"), "{}", text(&out));
+        let mut second = s.cmd();
+        second
+            .args([
+                "--location",
+                &format!("gzip-{gzip}"),
+                "-o",
+                &format!("gzip={gzip}"),
+                "collectstatic",
+            ])
+            .arg(dir.path());
+        let out = run(second).await;
+        assert!(
+            text(&out).contains("0 files uploaded, 30 skipped"),
+            "gzip={gzip}: {}",
+            text(&out)
+        );
+    }
+    // One changed file is uploaded again, alone.
+    std::fs::write(dir.path().join("d0/file0.css"), "changed").unwrap();
+    let mut third = s.cmd();
+    third
+        .args(["--location", "gzip-false", "collectstatic"])
+        .arg(dir.path());
+    let out = run(third).await;
+    assert!(
+        text(&out).contains("1 files uploaded, 29 skipped (unchanged)"),
+        "{}",
+        text(&out)
+    );
+    // ls shows what is there; the hidden file was not uploaded.
+    let mut ls = s.cmd();
+    ls.args(["--location", "gzip-false", "ls", "-r"]);
+    let out = run(ls).await;
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(listed.lines().count(), 30, "{listed}");
+    assert!(!listed.contains(".hidden"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_and_clear() {
+    let s = Setup::new("cliclear").await;
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), 5);
+    let mut dry = s.cmd();
+    dry.args(["collectstatic", "--dry-run", "--no-progress"])
+        .arg(dir.path());
+    let out = run(dry).await;
+    assert!(text(&out).contains("would upload d0/file0.css"), "{}", text(&out));
+    let mut ls = s.cmd();
+    ls.args(["ls", "-r"]);
+    assert!(run(ls).await.stdout.is_empty(), "a dry run uploads nothing");
+    let mut cp = s.cmd();
+    cp.args(["cp"])
+        .arg(dir.path().join("d1/file1.js"))
+        .arg("s3:stale/old.js");
+    assert!(run(cp).await.status.success());
+    let mut clear = s.cmd();
+    clear.args(["collectstatic", "--clear"]).arg(dir.path());
+    let out = run(clear).await;
+    assert!(
+        text(&out).contains("5 files uploaded, 0 skipped (unchanged), 1 deleted"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cp_ls_url_rm() {
+    let s = Setup::new("clicp").await;
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("report.csv");
+    std::fs::write(&local, "a,b\n1,2\n").unwrap();
+    let mut up = s.cmd();
+    up.args(["cp"]).arg(&local).arg("s3:reports/report 1.csv");
+    let out = run(up).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let mut ls = s.cmd();
+    ls.args(["ls", "reports"]);
+    assert_eq!(String::from_utf8_lossy(&run(ls).await.stdout), "report 1.csv\n");
+    let back = dir.path().join("back.csv");
+    let mut down = s.cmd();
+    down.args(["cp", "s3:reports/report 1.csv"]).arg(&back);
+    let out = run(down).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&back).unwrap(), "a,b\n1,2\n");
+    let mut url = s.cmd();
+    url.args(["url", "reports/report 1.csv", "--expire", "60", "--at", "1704164645"]);
+    let out = run(url).await;
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        printed.contains("/reports/report%201.csv?X-Amz-Algorithm=") && printed.contains("X-Amz-Expires=60"),
+        "{printed}"
+    );
+    assert!(printed.contains("X-Amz-Date=20240102T030405Z"), "{printed}");
+    let mut rm = s.cmd();
+    rm.args(["rm", "reports/report 1.csv", "never/was.txt"]);
+    assert!(run(rm).await.status.success());
+    let mut ls = s.cmd();
+    ls.args(["ls", "-r"]);
+    assert!(run(ls).await.stdout.is_empty());
+    let mut missing = s.cmd();
+    missing.args(["cp", "s3:nope.txt"]).arg(dir.path().join("nope.txt"));
+    let out = run(missing).await;
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(!dir.path().join("nope.txt").exists(), "no partial local file");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_have_exit_codes_and_one_line() {
+    let s = Setup::new("clifail").await;
+    let mut no_bucket = s.cmd();
+    no_bucket.env_remove("AWS_STORAGE_BUCKET_NAME").args(["ls"]);
+    let out = run(no_bucket).await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("AWS_STORAGE_BUCKET_NAME"), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+    let mut missing_dir = s.cmd();
+    missing_dir.args(["collectstatic", "/nonexistent/static"]);
+    let out = run(missing_dir).await;
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("does not exist"));
+    let mut bad_usage = s.cmd();
+    bad_usage.args(["frobnicate"]);
+    assert_eq!(run(bad_usage).await.status.code(), Some(2));
+    let mut help = s.cmd();
+    help.args(["collectstatic", "--help"]);
+    let out = run(help).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out).contains("--dry-run"));
+    if s.bed.skip_unless_signatures_checked("wrong credentials") {
+        return;
+    }
+    let mut wrong = s.cmd();
+    wrong.env("AWS_SECRET_ACCESS_KEY", "not-the-secret").args(["ls"]);
+    let out = run(wrong).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("SignatureDoesNotMatch"), "{}", text(&out));
+    assert!(!text(&out).contains("not-the-secret"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_collectstatic_leaves_no_partial_object() {
+    let bed = Bed::new().await;
+    let proxy = FaultProxy::start(bed.addr).await;
+    let bucket = unique_bucket("cliint");
+    let endpoint = format!("http://{}", proxy.addr);
+    let storage = {
+        let mut o = bed.options(&bucket, common::Style::Path);
+        o.insert("endpoint_url".into(), endpoint.clone());
+        storages_s3::S3Storage::builder()
+            .options(o)
+            .no_globals()
+            .build()
+            .unwrap()
+    };
+    storage.client().create_bucket().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big.bin"), vec![7u8; 24 << 20]).unwrap();
+    // Parts are held back, so that the upload is in progress when the signal comes.
+    for _ in 0..4 {
+        proxy.push_for(
+            &format!("PUT /{bucket}/big.bin?partNumber="),
+            Fault::DelayRequest(Duration::from_secs(3)),
+        );
+    }
+    let home = tempfile::tempdir().unwrap();
+    let mut c = command(&bed, &endpoint, &bucket, home.path());
+    c.args(["collectstatic", "--no-progress"]).arg(dir.path());
+    let child = c.spawn().unwrap();
+    let pid = child.id();
+    let mut started = false;
+    for _ in 0..200 {
+        if proxy.request_lines().iter().any(|l| l.contains("?uploads")) {
+            started = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(
+        started,
+        "the multipart upload never started: {:?}",
+        proxy.request_lines()
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    let mut uploads = Vec::new();
+    for _ in 0..100 {
+        uploads = storage
+            .client()
+            .list_multipart_uploads(None)
+            .collect_all()
+            .await
+            .unwrap();
+        if uploads.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(uploads.is_empty(), "left behind: {uploads:?}");
+    assert!(!storage.exists("big.bin").await.unwrap(), "no partial object");
+}

@@ -10,7 +10,9 @@
 //! - peak RSS (`VmHWM`) after (b) and after (c), and the RSS before (b) as baseline;
 //! - (d) a 1 GiB write through `S3File` (`storage.open(name, "wb")`, 1 MiB `write_all`s,
 //!   parts of `file_buffer_size` = 5 MiB): MiB/s, and its peak RSS growth against
-//!   `file_buffer_size x (max_concurrency + 1) + 32 MiB` = 87 MiB.
+//!   `file_buffer_size x (max_concurrency + 1) + 32 MiB` = 87 MiB;
+//! - (e) `collectstatic` of 1,000 small files with the default concurrency: files/s, then a
+//!   second run of the unchanged tree, which must upload nothing.
 //!
 //! Memory target (DESIGN.md / `multipart`): an upload holds at most
 //! `part_size x (max_concurrency + 1)` bytes, so peak RSS should grow by less than
@@ -51,6 +53,7 @@ struct Sizes {
     tasks: usize,
     big_mib: usize,
     file_mib: usize,
+    static_files: usize,
     piece: usize,
 }
 
@@ -337,6 +340,38 @@ async fn run(sizes: Sizes) {
     );
     storage.delete("bench/file.bin").await.expect("delete file");
 
+    // (e) collectstatic of a tree of small files, then again unchanged.
+    let tree = tempfile::tempdir().expect("temp dir");
+    for i in 0..sizes.static_files {
+        let path = tree
+            .path()
+            .join(format!("d{}/f{i:04}.{}", i % 10, ["css", "js", "svg", "txt"][i % 4]));
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, format!("/* static file {i} */\n").repeat(40)).expect("write");
+    }
+    let statics = storages_s3::S3StaticStorage::from_builder(
+        storages_s3::S3Storage::builder()
+            .options(settings_for(&server, "bench-throughput"))
+            .option("location", "static")
+            .no_globals(),
+    )
+    .expect("static storage");
+    let options = storages_s3::storage::collect::CollectOptions::default();
+    for run in ["first", "second"] {
+        let report = storages_s3::storage::collect::collect(&statics, tree.path(), &options, Arc::new(|_: &_| {}))
+            .await
+            .expect("collectstatic");
+        println!(
+            "collectstatic_{run}: {} files in {:.2} s = {:.0} files/s ({} uploaded, {} skipped, {} jobs)",
+            sizes.static_files,
+            report.elapsed.as_secs_f64(),
+            sizes.static_files as f64 / report.elapsed.as_secs_f64(),
+            report.uploaded,
+            report.skipped,
+            options.jobs,
+        );
+    }
+
     drop(client);
     // Dropping the server stops it and removes its directory.
     drop(server);
@@ -352,6 +387,7 @@ fn main() {
             tasks: 16,
             big_mib: 32,
             file_mib: 64,
+            static_files: 100,
             piece: MIB,
         }
     } else {
@@ -361,6 +397,7 @@ fn main() {
             tasks: 16,
             big_mib: 256,
             file_mib: 1024,
+            static_files: 1000,
             piece: MIB,
         }
     };

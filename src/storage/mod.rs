@@ -7,6 +7,7 @@
 pub mod collect;
 pub mod content_type;
 pub mod gzip;
+pub mod manifest;
 pub mod names;
 
 mod content;

@@ -135,6 +135,43 @@ async fn collectstatic_uploads_then_skips_unchanged_files() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collectstatic_with_the_manifest() {
+    let s = Setup::new("climanifest").await;
+    let tree = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/goldens/static/trees/edge"));
+    let mut first = s.cmd();
+    first
+        .args(["--location", "static", "collectstatic", "--manifest"])
+        .arg(tree);
+    let out = run(first).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("25 files uploaded, 0 skipped (unchanged), 0 deleted"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("25 post-processed (25 hashed copies uploaded, manifest written)"),
+        "{}",
+        text(&out)
+    );
+    let mut second = s.cmd();
+    second
+        .args(["--location", "static", "collectstatic", "--manifest"])
+        .arg(tree);
+    let out = run(second).await;
+    assert!(
+        text(&out).contains("0 files uploaded, 25 skipped (unchanged)"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("25 post-processed (0 hashed copies uploaded, manifest unchanged)"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_and_clear() {
     let s = Setup::new("cliclear").await;
     let dir = tempfile::tempdir().unwrap();

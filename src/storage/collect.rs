@@ -135,14 +135,25 @@ pub fn find_files(root: &Path, ignore: &[String]) -> Result<Vec<(String, PathBuf
 }
 
 /// The ETag of every object under the storage's location, by key.
-async fn stored_etags(storage: &S3Storage) -> Result<HashMap<String, Option<String>>> {
+pub(crate) async fn stored_etags(storage: &S3Storage) -> Result<HashMap<String, Option<String>>> {
     let prefix = storage.key("")?;
     let input = ListObjectsInput {
         prefix: (!prefix.is_empty()).then_some(prefix),
         ..Default::default()
     };
     let (objects, _) = storage.client().list_objects(input).collect_all().await?;
-    Ok(objects.into_iter().map(|o| (o.key, o.etag)).collect())
+    let mut map: HashMap<String, Option<String>> = objects.into_iter().map(|o| (o.key, o.etag)).collect();
+    // Some servers list no ETag: ask those objects themselves.
+    let missing: Vec<String> = map
+        .iter()
+        .filter(|(_, e)| e.is_none())
+        .map(|(k, _)| k.clone())
+        .collect();
+    for key in missing {
+        let etag = storage.client().head_object(&key, &Default::default()).await?.etag;
+        map.insert(key, etag);
+    }
+    Ok(map)
 }
 
 /// Uploads the files under `root` to `storage`, `jobs` at a time, skipping those whose
@@ -191,13 +202,7 @@ pub async fn collect(
                     .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read {}", path.display())).with_source(e))?;
                 let key = storage.key(&name)?;
                 let expected = storage.expected_etag(&name, &bytes)?;
-                let stored = match existing.get(&key) {
-                    Some(Some(etag)) => Some(etag.clone()),
-                    // Listed without an ETag (some servers): ask the object itself.
-                    Some(None) => storage.client().head_object(&key, &Default::default()).await?.etag,
-                    None => None,
-                };
-                if stored.as_deref() == Some(expected.as_str()) {
+                if existing.get(&key).and_then(Option::as_deref) == Some(expected.as_str()) {
                     progress(&Event::Skipped { name });
                     return Ok::<_, Error>(None);
                 }

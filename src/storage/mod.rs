@@ -13,6 +13,7 @@ pub mod names;
 mod content;
 mod file;
 mod fs;
+mod manifest_storage;
 mod s3;
 mod url;
 
@@ -25,6 +26,7 @@ use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite};
 pub use content::Content;
 pub use file::{OpenMode, S3File};
 pub use fs::{FileSystemStorage, LocalFile};
+pub use manifest_storage::{PostProcessReport, S3ManifestStaticStorage};
 pub use s3::{ObjectParametersHook, S3StaticStorage, S3Storage, S3StorageBuilder};
 pub use url::UrlOptions;
 
@@ -108,9 +110,12 @@ pub trait Storage: Send + Sync {
 /// The `Storage` impl of a type whose inherent methods have the trait's names and shapes.
 macro_rules! storage_by_inherent_methods {
     ($ty:ty) => {
-        storage_by_inherent_methods!($ty, $ty, |s| s);
+        storage_by_inherent_methods!($ty, $ty, |s| s, url: <$ty>::url);
     };
     ($ty:ty, $inner:ty, |$s:ident| $reach:expr) => {
+        storage_by_inherent_methods!($ty, $inner, |$s| $reach, url: |this: &'a $ty, name| <$inner>::url({ let $s = this; $reach }, name));
+    };
+    ($ty:ty, $inner:ty, |$s:ident| $reach:expr, url: $url:expr) => {
         impl Storage for $ty {
             fn save<'a>(
                 &'a self,
@@ -186,13 +191,7 @@ macro_rules! storage_by_inherent_methods {
             }
 
             fn url<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<String>> {
-                Box::pin(<$inner>::url(
-                    {
-                        let $s = self;
-                        $reach
-                    },
-                    name,
-                ))
+                Box::pin(($url)(self, name))
             }
 
             fn modified_time<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<SystemTime>> {
@@ -246,6 +245,8 @@ macro_rules! storage_by_inherent_methods {
 storage_by_inherent_methods!(S3Storage);
 storage_by_inherent_methods!(FileSystemStorage);
 storage_by_inherent_methods!(S3StaticStorage, S3Storage, |s| &**s);
+// Its URLs go through the manifest.
+storage_by_inherent_methods!(S3ManifestStaticStorage, S3Storage, |s| &**s, url: S3ManifestStaticStorage::url);
 
 /// The name `save` starts from: the one given, else the content's own (Django's
 /// `Storage.save`), checked before any lookup.

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 use clap::{Args, Parser, Subcommand};
 use storages_s3::config::StorageKind;
 use storages_s3::storage::collect::{self, CollectOptions, Event};
-use storages_s3::storage::{Content, S3Storage, UrlOptions};
+use storages_s3::storage::{Content, S3ManifestStaticStorage, S3Storage, UrlOptions};
 use storages_s3::{Error, ErrorKind};
 use tokio::io::AsyncWriteExt;
 
@@ -69,6 +69,9 @@ enum Command {
         /// No progress bar, even on a terminal.
         #[arg(long)]
         no_progress: bool,
+        /// Also store hashed copies and staticfiles.json (Django's ManifestStaticFilesStorage).
+        #[arg(long)]
+        manifest: bool,
     },
     /// List names under a prefix (directories end with `/`).
     Ls {
@@ -148,7 +151,11 @@ fn usage(message: impl Into<String>) -> Failure {
 }
 
 fn storage(flags: &SettingFlags, kind: StorageKind) -> Result<S3Storage, Failure> {
-    let mut b = S3Storage::builder().kind(kind);
+    Ok(builder(flags)?.kind(kind).build()?)
+}
+
+fn builder(flags: &SettingFlags) -> Result<storages_s3::storage::S3StorageBuilder, Failure> {
+    let mut b = S3Storage::builder();
     for (name, value) in [
         ("bucket_name", &flags.bucket),
         ("location", &flags.location),
@@ -166,7 +173,7 @@ fn storage(flags: &SettingFlags, kind: StorageKind) -> Result<S3Storage, Failure
             .ok_or_else(|| usage(format!("-o {o}: expected NAME=VALUE")))?;
         b = b.option(name.trim(), value);
     }
-    Ok(b.build()?)
+    Ok(b)
 }
 
 /// `s3:NAME` to `Some(NAME)`, local paths to `None`.
@@ -179,8 +186,16 @@ async fn collectstatic(
     dir: &Path,
     options: CollectOptions,
     show_progress: bool,
+    with_manifest: bool,
 ) -> Result<(), Failure> {
-    let storage = storage(flags, StorageKind::Static)?;
+    let manifest = match with_manifest {
+        true => Some(S3ManifestStaticStorage::from_builder(builder(flags)?).await?),
+        false => None,
+    };
+    let storage = match &manifest {
+        Some(m) => m.storage().clone(),
+        None => storage(flags, StorageKind::Static)?,
+    };
     let bar = show_progress.then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -204,15 +219,24 @@ async fn collectstatic(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    let post_processed = match &manifest {
+        Some(m) if !dry_run => Some(m.post_process_dir(dir).await?),
+        _ => None,
+    };
     let verb = if dry_run { "would upload" } else { "uploaded" };
-    println!(
-        "{} files {verb}, {} skipped (unchanged), {} deleted, {} bytes, {:.2} seconds",
-        report.uploaded,
-        report.skipped,
-        report.deleted,
-        report.bytes,
-        report.elapsed.as_secs_f64()
+    print!(
+        "{} files {verb}, {} skipped (unchanged), {} deleted, {} bytes",
+        report.uploaded, report.skipped, report.deleted, report.bytes
     );
+    if let Some(pp) = post_processed {
+        print!(
+            "; {} post-processed ({} hashed copies uploaded, manifest {})",
+            pp.post_processed,
+            pp.uploaded,
+            if pp.manifest_written { "written" } else { "unchanged" }
+        );
+    }
+    println!(", {:.2} seconds", report.elapsed.as_secs_f64());
     Ok(())
 }
 
@@ -297,11 +321,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             clear,
             jobs,
             no_progress,
+            manifest,
         } => {
             let mut options = CollectOptions::default();
             (options.dry_run, options.clear, options.jobs) = (dry_run, clear, jobs);
             let show = !no_progress && std::io::stderr().is_terminal();
-            collectstatic(flags, &dir, options, show).await
+            collectstatic(flags, &dir, options, show, manifest).await
         }
         Command::Ls { prefix, recursive } => ls(flags, &prefix, recursive).await,
         Command::Cp { source, destination } => cp(flags, &source, &destination).await,

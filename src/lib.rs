@@ -48,6 +48,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "blocking")]
+pub mod blocking;
 pub mod config;
 pub mod credentials;
 mod error;
@@ -56,6 +58,11 @@ pub mod s3;
 pub mod storage;
 
 pub use storage::names;
+
+/// The README's examples, compiled as doctests (the blocking one needs its feature).
+#[cfg(all(doctest, feature = "blocking"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 pub use storage::{Content, FileSystemStorage, S3StaticStorage, S3Storage, Storage};
 
 pub use config::Settings;

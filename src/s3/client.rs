@@ -267,7 +267,7 @@ impl Client {
         self.routing().addressing.target(self.bucket(), key)
     }
 
-    async fn credentials(&self) -> Result<Option<Credentials>> {
+    pub(crate) async fn credentials(&self) -> Result<Option<Credentials>> {
         match self.inner.options.signature_version {
             SignatureVersion::Unsigned => Ok(None),
             _ => self.inner.credentials.provide().await.map(Some),

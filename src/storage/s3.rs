@@ -654,6 +654,65 @@ impl S3Storage {
         Ok(target.url(&crate::s3::addressing::encode_query(&unsigned)))
     }
 
+    /// A signed browser-upload form ([`crate::s3::PostPolicy`]) for `name_or_prefix`, under
+    /// the storage's location:
+    ///
+    /// - a name (`"docs/report.pdf"`) allows exactly its key (`<location>/docs/report.pdf`),
+    ///   and the form's `Content-Type` is the one `save` would send (guessed from the name);
+    /// - a name ending in `${filename}` (`"avatars/${filename}"`) allows any key under the
+    ///   prefix (`starts-with <location>/avatars/`), and S3 puts the file under the name the
+    ///   user's browser gives it; there is no `Content-Type` unless the object parameters give
+    ///   one (add [`content_type_starts_with`](crate::s3::PostPolicy::content_type_starts_with)
+    ///   and an input of the page's own to let the browser declare it).
+    ///
+    /// The key condition of `policy` is replaced; its other conditions stand, and the
+    /// storage's upload parameters fill the fields it leaves free: `default_acl` (`acl`),
+    /// `CacheControl`, `ContentDisposition`, `Metadata`, ... (see
+    /// [`with_parameters`](crate::s3::PostPolicy::with_parameters); SSE-C is refused). Without
+    /// an expiration, the form lives `querystring_expire` seconds. Names are checked as
+    /// everywhere, and an exact name as `save` checks it (it must name a file): one escaping
+    /// the location, or naming no file, is [`ErrorKind::InvalidName`], with no request.
+    ///
+    /// ```no_run
+    /// # async fn handler(storage: storages_s3::S3Storage) -> storages_s3::Result<()> {
+    /// use storages_s3::s3::PostPolicy;
+    ///
+    /// let policy = PostPolicy::new().content_length_range(1, 5 << 20).content_type_starts_with("image/");
+    /// let post = storage.presigned_post("avatars/${filename}", &policy).await?;
+    /// // <form action="{post.url}" method="post" enctype="multipart/form-data">, a hidden
+    /// // input per post.fields, <input name="Content-Type">, then <input type="file" name="file">.
+    /// # Ok(()) }
+    /// ```
+    pub async fn presigned_post(
+        &self,
+        name_or_prefix: &str,
+        policy: &crate::s3::PostPolicy,
+    ) -> Result<crate::s3::PresignedPost> {
+        let (policy, params) = match name_or_prefix.strip_suffix(crate::s3::post::FILENAME_VARIABLE) {
+            Some(prefix) => {
+                let key = self.key(prefix)?;
+                let mut params = self.object_parameters(&key);
+                if !params.contains("ACL")
+                    && let Some(acl) = self.inner.settings.default_acl.as_deref().filter(|a| !a.is_empty())
+                {
+                    params.set("ACL", acl).expect("known parameter");
+                }
+                (policy.clone().key_starts_with(key), params)
+            }
+            None => {
+                names::validate_file_name(name_or_prefix, true)?;
+                let key = self.object_key(name_or_prefix)?;
+                let params = self.write_parameters(&key, None);
+                (policy.clone().key(key), params)
+            }
+        };
+        let mut policy = policy.with_parameters(&params)?;
+        if policy.expiration().is_none() {
+            policy = policy.expires_in(std::time::Duration::from_secs(self.inner.settings.querystring_expire));
+        }
+        self.inner.client.presigned_post(&policy).await
+    }
+
     /// Django's `get_valid_name`.
     pub fn get_valid_name(&self, name: &str) -> Result<String> {
         names::get_valid_name(name)

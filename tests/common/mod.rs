@@ -11,6 +11,7 @@ pub mod http_proxy;
 pub mod metadata;
 pub mod proxy;
 pub mod server;
+pub mod webdriver;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

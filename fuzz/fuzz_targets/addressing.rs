@@ -70,7 +70,11 @@ fn check_target(a: &Addressing, bucket: &str, key: &str, valid_bucket: bool) {
         let uri = parsed
             .unwrap_or_else(|e| panic!("target URL {url:?} is not an http::Uri ({e}); bucket {bucket:?}, key {key:?}"));
         assert_eq!(uri.scheme_str(), Some(t.scheme));
-        assert_eq!(uri.authority().map(|a| a.as_str()), Some(t.authority.as_str()), "{url:?}");
+        assert_eq!(
+            uri.authority().map(|a| a.as_str()),
+            Some(t.authority.as_str()),
+            "{url:?}"
+        );
         let path = percent_decode(uri.path()).expect("a target path has only well-formed escapes");
         assert_eq!(path, expected_path.as_bytes(), "{url:?}");
         if q.is_empty() {
@@ -114,7 +118,11 @@ fuzz_target!(|data: &[u8]| {
 
     // Key checks.
     match check_key(key) {
-        Ok(()) => assert!(!key.is_empty() && key.len() <= 1024, "check_key accepted {} bytes", key.len()),
+        Ok(()) => assert!(
+            !key.is_empty() && key.len() <= 1024,
+            "check_key accepted {} bytes",
+            key.len()
+        ),
         Err(e) => {
             assert!(key.is_empty() || key.len() > 1024, "check_key refused {key:?}: {e}");
             assert_eq!(e.kind(), ErrorKind::InvalidKey);

@@ -14,21 +14,28 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use storages_s3::names::{clean_name, generate_filename, get_available_overwrite_name, get_valid_name, key_for, validate_file_name};
+use storages_s3::names::{
+    clean_name, generate_filename, get_available_overwrite_name, get_valid_name, key_for, validate_file_name,
+};
 
 const LOCATIONS: &[&str] = &["", "media", "media/", "a/b", "static/v1"];
 
 fn assert_inside(location: &str, key: &str, name: &str) {
     let base = location.trim_end_matches('/');
     if !base.is_empty() {
-        assert!(key == format!("{base}/") || key.starts_with(&format!("{base}/")), "{name:?} escaped {location:?}: {key:?}");
+        assert!(
+            key == format!("{base}/") || key.starts_with(&format!("{base}/")),
+            "{name:?} escaped {location:?}: {key:?}"
+        );
     }
     assert!(!key.starts_with('/'), "{name:?} gave an absolute key {key:?}");
     assert!(!key.split('/').any(|seg| seg == ".."), "{name:?} gave {key:?}");
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pick, rest)) = data.split_first() else { return };
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
     let location = LOCATIONS[pick as usize % LOCATIONS.len()];
     let name = String::from_utf8_lossy(rest);
     if let Ok(key) = key_for(location, &name) {
@@ -38,7 +45,10 @@ fuzz_target!(|data: &[u8]| {
 
     let local = storages_s3::FileSystemStorage::new("/srv/media");
     if let Ok(rel) = local.relative(&name) {
-        assert!(!rel.starts_with('/') && !rel.split('/').any(|s| s == ".."), "{name:?} -> {rel:?}");
+        assert!(
+            !rel.starts_with('/') && !rel.split('/').any(|s| s == ".."),
+            "{name:?} -> {rel:?}"
+        );
     }
 
     if let Ok(valid) = get_valid_name(&name) {

@@ -93,11 +93,21 @@ fuzz_target!(|data: &[u8]| {
             let url = e.to_string();
             // Regression: fuzz/regressions/settings/endpoint-host-with-colon (`http://a:1:1` was
             // host `a:1`, printed `http://[a:1]:1`; fixed in 26e7a74).
-            assert_eq!(url.parse::<Endpoint>().as_ref(), Ok(&e), "{v:?} parsed to {e:?}, printed as {url:?}");
+            assert_eq!(
+                url.parse::<Endpoint>().as_ref(),
+                Ok(&e),
+                "{v:?} parsed to {e:?}, printed as {url:?}"
+            );
             if e.host.contains(':') {
-                assert!(e.host.parse::<Ipv6Addr>().is_ok(), "a host with `:` that is not IPv6: {e:?}");
+                assert!(
+                    e.host.parse::<Ipv6Addr>().is_ok(),
+                    "a host with `:` that is not IPv6: {e:?}"
+                );
             }
-            assert!(e.path.is_empty() || (e.path.starts_with('/') && !e.path.ends_with('/')), "{e:?}");
+            assert!(
+                e.path.is_empty() || (e.path.starts_with('/') && !e.path.ends_with('/')),
+                "{e:?}"
+            );
         }
     }
 });

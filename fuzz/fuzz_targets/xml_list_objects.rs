@@ -33,7 +33,10 @@ fn rfc3339(t: SystemTime) -> Option<String> {
         Ok(d) => i128::try_from(d.as_nanos()).ok()?,
         Err(e) => -i128::try_from(e.duration().as_nanos()).ok()?,
     };
-    OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?.format(&Rfc3339).ok()
+    OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()?
+        .format(&Rfc3339)
+        .ok()
 }
 
 fn serialise(page: &ListObjectsPage, enc: Encoding) -> Option<String> {

@@ -78,7 +78,11 @@ fuzz_target!(|data: &[u8]| {
     match &error {
         Ok(Some(body)) => {
             assert_body(body);
-            assert_eq!(complete.as_ref().ok(), Some(&Err(body.clone())), "complete vs parse_error");
+            assert_eq!(
+                complete.as_ref().ok(),
+                Some(&Err(body.clone())),
+                "complete vs parse_error"
+            );
             assert_eq!(copy.as_ref().ok(), Some(&Err(body.clone())), "copy vs parse_error");
             assert_carries(initiate.as_ref().expect_err("initiate on <Error>"), body, "initiate");
             assert_carries(delete.as_ref().expect_err("delete on <Error>"), body, "delete");
@@ -87,7 +91,10 @@ fuzz_target!(|data: &[u8]| {
         }
         Ok(None) => {
             // Not an <Error> document: nobody reports an error body or a service error.
-            assert!(!matches!(complete, Ok(Err(_))), "complete found an error body: {complete:?}");
+            assert!(
+                !matches!(complete, Ok(Err(_))),
+                "complete found an error body: {complete:?}"
+            );
             assert!(!matches!(copy, Ok(Err(_))), "copy found an error body: {copy:?}");
             for (name, e) in [
                 ("complete", complete.as_ref().err()),
@@ -98,16 +105,28 @@ fuzz_target!(|data: &[u8]| {
                 ("list", list.as_ref().err()),
             ] {
                 if let Some(e) = e {
-                    assert!(e.service_error().is_none(), "{name}: service error without <Error>: {e:?}");
+                    assert!(
+                        e.service_error().is_none(),
+                        "{name}: service error without <Error>: {e:?}"
+                    );
                 }
             }
         }
         Err(_) => {
-            assert!(complete.is_err(), "complete accepted what parse_error refused: {complete:?}");
+            assert!(
+                complete.is_err(),
+                "complete accepted what parse_error refused: {complete:?}"
+            );
             assert!(copy.is_err(), "copy accepted what parse_error refused: {copy:?}");
-            assert!(initiate.is_err(), "initiate accepted what parse_error refused: {initiate:?}");
+            assert!(
+                initiate.is_err(),
+                "initiate accepted what parse_error refused: {initiate:?}"
+            );
             assert!(delete.is_err(), "delete accepted what parse_error refused: {delete:?}");
-            assert!(uploads.is_err(), "uploads accepted what parse_error refused: {uploads:?}");
+            assert!(
+                uploads.is_err(),
+                "uploads accepted what parse_error refused: {uploads:?}"
+            );
             assert!(list.is_err(), "list accepted what parse_error refused: {list:?}");
         }
     }

@@ -40,7 +40,11 @@ fuzz_target!(|data: &[u8]| {
         .iter()
         .enumerate()
         .map(|(i, k)| CompletedPart {
-            part_number: if flags & 4 != 0 { u32::MAX - i as u32 } else { i as u32 + 1 },
+            part_number: if flags & 4 != 0 {
+                u32::MAX - i as u32
+            } else {
+                i as u32 + 1
+            },
             etag: k,
             checksum_crc32: (flags & 2 != 0 && i % 2 == 0).then_some(*k),
         })
@@ -71,8 +75,15 @@ fuzz_target!(|data: &[u8]| {
             }
             ["CompleteMultipartUpload", "Part"] => {
                 let part = part.unwrap_or_else(|| panic!("more parts than given in {body:?}"));
-                assert!(number.take().is_some() && std::mem::take(&mut etag), "part {next} incomplete in {body:?}");
-                assert_eq!(std::mem::take(&mut crc), part.checksum_crc32.is_some(), "part {next} of {body:?}");
+                assert!(
+                    number.take().is_some() && std::mem::take(&mut etag),
+                    "part {next} incomplete in {body:?}"
+                );
+                assert_eq!(
+                    std::mem::take(&mut crc),
+                    part.checksum_crc32.is_some(),
+                    "part {next} of {body:?}"
+                );
                 next += 1;
             }
             ["CompleteMultipartUpload"] => {}

@@ -25,7 +25,8 @@ pub fn walk<'a>(xml: &'a str, mut visit: impl FnMut(&[&'a str], &str)) -> Result
             .checked_sub(xml.as_ptr() as usize)
             .filter(|s| s + name.len() <= xml.len())
             .ok_or("a tag name outside the document")?;
-        xml.get(start..start + name.len()).ok_or_else(|| "a tag name that is not UTF-8".into())
+        xml.get(start..start + name.len())
+            .ok_or_else(|| "a tag name that is not UTF-8".into())
     };
     loop {
         let event = reader
@@ -202,7 +203,9 @@ pub fn assert_canonical_encoding(raw: &str, encoded: &str, kept: &[u8]) {
     while i < e.len() {
         let b = e[i];
         if b == b'%' {
-            let hex = e.get(i + 1..i + 3).unwrap_or_else(|| panic!("truncated escape in {encoded:?}"));
+            let hex = e
+                .get(i + 1..i + 3)
+                .unwrap_or_else(|| panic!("truncated escape in {encoded:?}"));
             assert!(
                 hex.iter().all(|h| h.is_ascii_digit() || (b'A'..=b'F').contains(h)),
                 "escape not in upper-case hex in {encoded:?}"

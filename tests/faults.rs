@@ -397,6 +397,61 @@ async fn a_part_whose_connection_breaks_is_retried() {
 }
 
 #[tokio::test]
+async fn a_complete_whose_reply_is_lost_is_recognised_by_its_etag() {
+    // The first Complete completes the upload, but its reply is cut after the head; the
+    // retry finds the upload gone (NoSuchUpload on AWS, AccessDenied on s3s-fs), and the
+    // object's ETag, the MD5 of the parts' MD5s, shows that this upload made it.
+    let (f, result) = multipart_faulty(vec![Fault::Pass, Fault::Pass, Fault::Pass, Fault::TruncateBody(0)]).await;
+    result.unwrap();
+    let head = f.client.head_object("mp.bin", &ObjectParameters::new()).await.unwrap();
+    assert_eq!(head.content_length, 5 * MIB as u64 + 10);
+    assert!(head.etag.unwrap().ends_with("-2\""));
+    let completes = f
+        .proxy
+        .request_lines()
+        .iter()
+        .filter(|l| l.starts_with("POST ") && l.contains("uploadId="))
+        .count();
+    assert_eq!(completes, 2);
+    f.assert_no_uploads().await;
+}
+
+#[tokio::test]
+async fn a_create_whose_reply_is_lost_leaves_no_orphan_upload() {
+    // The first CreateMultipartUpload creates an upload whose id never arrives; the retry
+    // creates another. The first is found by key and time, and aborted.
+    let (f, result) = multipart_faulty(vec![Fault::TruncateBody(0)]).await;
+    result.unwrap();
+    let head = f.client.head_object("mp.bin", &ObjectParameters::new()).await.unwrap();
+    assert_eq!(head.content_length, 5 * MIB as u64 + 10);
+    let lines = f.proxy.request_lines();
+    assert_eq!(lines.iter().filter(|l| l.contains("?uploads")).count(), 2, "{lines:?}");
+    let open = f.bed.open_uploads(&f.client).await;
+    assert!(open.is_empty(), "orphaned uploads: {open:?}");
+}
+
+#[tokio::test]
+async fn a_reply_cut_midway_is_read_again() {
+    // A listing whose body breaks after a few bytes is asked for again.
+    let f = Faulty::new(&[]).await;
+    f.client
+        .put_object("a", Body::from("x"), &ObjectParameters::new())
+        .await
+        .unwrap();
+    let n = f.reset_count();
+    f.proxy.push([Fault::TruncateBody(20)]);
+    let (objects, _) = f
+        .client
+        .list_objects(ListObjectsInput::default())
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(objects.len(), 1);
+    assert_eq!(f.since(n).len(), 2);
+    assert!(f.client.retries() >= 1);
+}
+
+#[tokio::test]
 async fn a_wrong_region_reply_is_followed_once() {
     let f = Faulty::new(&[]).await;
     let n = f.reset_count();

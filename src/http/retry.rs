@@ -6,7 +6,7 @@
 //! again must return `Done`.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -68,12 +68,15 @@ const TIMEOUT_COST: u32 = 10;
 #[derive(Debug)]
 pub struct RetryQuota {
     tokens: AtomicU32,
+    /// Requests sent again, for [`RetryQuota::retries`].
+    retries: AtomicU64,
 }
 
 impl Default for RetryQuota {
     fn default() -> Self {
         RetryQuota {
             tokens: AtomicU32::new(QUOTA_MAX),
+            retries: AtomicU64::new(0),
         }
     }
 }
@@ -94,6 +97,16 @@ impl RetryQuota {
     /// Tokens left.
     pub fn available(&self) -> u32 {
         self.tokens.load(Ordering::Acquire)
+    }
+
+    /// Requests sent again so far (retries and resumed downloads).
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// Counts one request sent again.
+    pub(crate) fn note_retry(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -121,6 +134,7 @@ where
                     return Err(error);
                 }
                 spent += cost;
+                quota.note_retry();
                 let wait = delay.unwrap_or_else(|| policy.backoff(n)).min(policy.max_backoff);
                 if !wait.is_zero() {
                     tokio::time::sleep(wait).await;

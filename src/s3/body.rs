@@ -107,6 +107,7 @@ impl ObjectBody {
             return Err(error);
         }
         self.resumes_left -= 1;
+        self.client.note_resume();
         let client = self.client.clone();
         let key = self.key.clone();
         let params = self.params.clone();

@@ -1,7 +1,7 @@
 //! The S3 client: turns operation requests into signed HTTP requests, sends them with
 //! retries, and parses the replies. One async method per S3 action.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
@@ -211,6 +211,28 @@ impl Client {
         })
     }
 
+    /// Requests this client (and its clones) sent again so far: retried attempts and
+    /// downloads resumed after a broken connection. For metrics and fault reports.
+    ///
+    /// ```
+    /// # fn main() -> storages_s3::Result<()> {
+    /// let settings = storages_s3::Settings::builder()
+    ///     .no_globals()
+    ///     .option("bucket_name", "media")
+    ///     .build()?;
+    /// let client = storages_s3::s3::Client::new(&settings)?;
+    /// assert_eq!(client.retries(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn retries(&self) -> u64 {
+        self.inner.quota.retries()
+    }
+
+    pub(crate) fn note_resume(&self) {
+        self.inner.quota.note_retry();
+    }
+
     /// The same client with another credentials provider.
     pub fn with_credentials(&self, credentials: Arc<dyn ProvideCredentials>) -> Result<Client> {
         let mut options = self.inner.options.clone();
@@ -330,6 +352,18 @@ impl Client {
 
     /// Sends a request with retries; returns a successful reply or the typed error.
     pub async fn send(&self, op: OpRequest) -> Result<Response<ResponseBody>> {
+        self.send_with(op, &AtomicU32::new(0), |resp| async move { Ok(resp) })
+            .await
+    }
+
+    /// Sends a request with retries and hands a successful reply to `read`; a reply whose
+    /// reading breaks (connection cut or stalled midway) counts as a failed attempt when
+    /// the request can be sent again. `attempts` ends as the number of attempts made.
+    async fn send_with<T, F, Fut>(&self, op: OpRequest, attempts: &AtomicU32, read: F) -> Result<T>
+    where
+        F: Fn(Response<ResponseBody>) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
         let OpRequest {
             operation,
             method,
@@ -354,7 +388,9 @@ impl Client {
         let parts = Parts { method, key, headers };
         let followed = AtomicBool::new(false);
         let (parts_ref, query, payload, followed, replay) = (&parts, &query, &payload, &followed, &replay);
-        let result = retry::run(&self.inner.options.retry, &self.inner.quota, |_n| {
+        let read = &read;
+        let result = retry::run(&self.inner.options.retry, &self.inner.quota, |n| {
+            attempts.store(n, Ordering::Relaxed);
             let body = match replay {
                 Some(b) => Body::from(b.clone()),
                 None => stream.take().unwrap_or(Body::Empty),
@@ -362,7 +398,17 @@ impl Client {
             async move {
                 match self.attempt(parts_ref, query, body, payload).await {
                     Ok(resp) if resp.status().is_success() || resp.status() == StatusCode::NOT_MODIFIED => {
-                        Attempt::Done(Ok(resp))
+                        match read(resp).await {
+                            Err(e) if replayable && matches!(e.kind(), ErrorKind::Transport | ErrorKind::Timeout) => {
+                                let timeout = e.kind() == ErrorKind::Timeout;
+                                Attempt::Retry {
+                                    error: e,
+                                    delay: None,
+                                    timeout,
+                                }
+                            }
+                            done => Attempt::Done(done),
+                        }
                     }
                     Ok(resp) => {
                         let date = resp
@@ -395,13 +441,13 @@ impl Client {
         })
     }
 
-    fn classify(
+    fn classify<T>(
         &self,
         service: ServiceError,
         date: Option<SystemTime>,
         replayable: bool,
         followed: &AtomicBool,
-    ) -> Attempt<Response<ResponseBody>> {
+    ) -> Attempt<T> {
         let status = service.status;
         let code = service.code.clone();
         // A request to the wrong region: follow the region the server names, once.
@@ -447,15 +493,18 @@ impl Client {
 
     /// Sends a request and reads its whole (XML) reply.
     async fn send_for_body(&self, op: OpRequest) -> Result<(http::HeaderMap, Bytes)> {
-        let operation = op.operation;
-        let key = op.key.clone();
-        let resp = self.send(op).await?;
-        let (parts, body) = resp.into_parts();
-        let bytes = body
-            .collect(MAX_XML_REPLY)
-            .await
-            .map_err(|e| e.with_operation(operation).with_object(self.bucket(), key.as_deref()))?;
-        Ok((parts.headers, bytes))
+        self.send_for_body_counted(op, &AtomicU32::new(0)).await
+    }
+
+    /// Sends a request and reads its whole (XML) reply, a reply cut short being retried
+    /// like a failed attempt.
+    async fn send_for_body_counted(&self, op: OpRequest, attempts: &AtomicU32) -> Result<(http::HeaderMap, Bytes)> {
+        self.send_with(op, attempts, |resp| async move {
+            let (parts, body) = resp.into_parts();
+            let bytes = body.collect(MAX_XML_REPLY).await?;
+            Ok((parts.headers, bytes))
+        })
+        .await
     }
 
     fn context<T>(&self, r: Result<T>, operation: &'static str, key: Option<&str>) -> Result<T> {
@@ -669,12 +718,43 @@ impl Client {
             "CreateMultipartUpload",
             Some(key),
         )?;
-        let (_, body) = self.send_for_body(op).await?;
-        self.context(
+        let attempts = AtomicU32::new(0);
+        let started = SystemTime::now();
+        let (_, body) = self.send_for_body_counted(op, &attempts).await?;
+        let upload_id = self.context(
             ops::create_multipart_upload::parse(&body),
             "CreateMultipartUpload",
             Some(key),
-        )
+        )?;
+        if attempts.load(Ordering::Relaxed) > 1 {
+            self.abort_lost_uploads(key, &upload_id, started).await;
+        }
+        Ok(upload_id)
+    }
+
+    /// A CreateMultipartUpload that took several attempts may have created uploads whose
+    /// replies were lost: nobody knows their ids, so they would hold their parts' storage
+    /// until a lifecycle rule removes them. Aborts the uploads of exactly this key that the
+    /// service started while the attempts ran (its clock, give or take two seconds), except
+    /// `kept`. Best effort: failures (no ListMultipartUploads permission, ...) are ignored,
+    /// and a service that reports no real start times (moto's are a fixed date) keeps them
+    /// until its lifecycle rules remove them.
+    /// Another writer's upload of the same key started in that same window would be
+    /// aborted too; such a writer races this one for the key anyway, and gets a typed
+    /// `NoSuchUpload` error rather than mixed content.
+    async fn abort_lost_uploads(&self, key: &str, kept: &str, started: SystemTime) {
+        let skew = Duration::from_millis(self.inner.skew_ms.load(Ordering::Relaxed).unsigned_abs());
+        let slack = Duration::from_secs(2) + skew;
+        let (from, to) = (started - slack, SystemTime::now() + slack);
+        let Ok(uploads) = self.list_multipart_uploads(Some(key)).collect_all().await else {
+            return;
+        };
+        for upload in uploads {
+            let in_window = upload.initiated.is_some_and(|t| t >= from && t <= to);
+            if upload.key == key && upload.upload_id != kept && in_window {
+                let _ = self.abort_multipart_upload(key, &upload.upload_id).await;
+            }
+        }
     }
 
     /// UploadPart. `sse` carries SSE-C parameters, which S3 wants on every part.
@@ -707,15 +787,37 @@ impl Client {
         parts: &[UploadedPart],
         if_none_match: bool,
     ) -> Result<Option<String>> {
-        self.send_xml_retrying_embedded_errors(
-            || ops::complete_multipart_upload::request(key, upload_id, parts, if_none_match),
-            ops::complete_multipart_upload::parse,
-        )
-        .await
-        .map_err(|e| {
-            e.with_operation("CompleteMultipartUpload")
-                .with_object(self.bucket(), Some(key))
-        })
+        let result = self
+            .send_xml_retrying_embedded_errors(
+                || ops::complete_multipart_upload::request(key, upload_id, parts, if_none_match),
+                ops::complete_multipart_upload::parse,
+            )
+            .await;
+        let error = match result {
+            Ok(etag) => return Ok(etag),
+            Err(e) => e
+                .with_operation("CompleteMultipartUpload")
+                .with_object(self.bucket(), Some(key)),
+        };
+        // When an attempt completed the upload but its reply was lost, the next attempt
+        // finds the upload gone (NoSuchUpload; some services say AccessDenied) or, with
+        // If-None-Match, the object there. The object then has the ETag these parts give.
+        let vanished = matches!(
+            error.kind(),
+            ErrorKind::NotFound | ErrorKind::AccessDenied | ErrorKind::PreconditionFailed
+        );
+        let Some(expected) = ops::complete_multipart_upload::expected_etag(parts).filter(|_| vanished) else {
+            return Err(error);
+        };
+        match self.head_object(key, &ObjectParameters::new()).await {
+            Ok(head) if head.etag.as_deref() == Some(expected.as_str()) => {
+                // Completed after all; should the upload still be open (the same bytes
+                // were already there), it is dropped.
+                let _ = self.abort_multipart_upload(key, upload_id).await;
+                Ok(Some(expected))
+            }
+            _ => Err(error),
+        }
     }
 
     /// Sends a request whose XML reply may carry an error in a 200 OK, retrying transient
@@ -755,9 +857,18 @@ impl Client {
             "AbortMultipartUpload",
             Some(key),
         )?;
-        let resp = self.send(op).await?;
-        resp.into_body().drain(1024).await;
-        Ok(())
+        let attempts = AtomicU32::new(0);
+        let result = self
+            .send_with(op, &attempts, |resp| async move {
+                resp.into_body().drain(1024).await;
+                Ok(())
+            })
+            .await;
+        match result {
+            // An earlier attempt aborted it, and its reply was lost.
+            Err(e) if e.is_not_found() && attempts.load(Ordering::Relaxed) > 1 => Ok(()),
+            other => other,
+        }
     }
 
     /// Lists unfinished multipart uploads under `prefix`, following pages.

@@ -142,18 +142,28 @@ pub(crate) async fn stored_etags(storage: &S3Storage) -> Result<HashMap<String, 
         ..Default::default()
     };
     let (objects, _) = storage.client().list_objects(input).collect_all().await?;
-    let mut map: HashMap<String, Option<String>> = objects.into_iter().map(|o| (o.key, o.etag)).collect();
-    // Some servers list no ETag: ask those objects themselves.
-    let missing: Vec<String> = map
-        .iter()
-        .filter(|(_, e)| e.is_none())
-        .map(|(k, _)| k.clone())
-        .collect();
-    for key in missing {
-        let etag = storage.client().head_object(&key, &Default::default()).await?.etag;
-        map.insert(key, etag);
-    }
-    Ok(map)
+    Ok(objects.into_iter().map(|o| (o.key, o.etag)).collect())
+}
+
+/// Whether the object at `key` already holds what `expected` (an ETag) says, from the
+/// listing in `existing`; an object listed without an ETag (some servers) is asked itself,
+/// only when it matters.
+pub(crate) async fn is_stored(
+    storage: &S3Storage,
+    existing: &HashMap<String, Option<String>>,
+    key: &str,
+    expected: &str,
+) -> Result<bool> {
+    let etag = match existing.get(key) {
+        None => return Ok(false),
+        Some(Some(etag)) => etag.clone(),
+        Some(None) => match storage.client().head_object(key, &Default::default()).await {
+            Ok(head) => head.etag.unwrap_or_default(),
+            Err(e) if e.is_not_found() => return Ok(false),
+            Err(e) => return Err(e),
+        },
+    };
+    Ok(etag == expected)
 }
 
 /// Uploads the files under `root` to `storage`, `jobs` at a time, skipping those whose
@@ -202,7 +212,7 @@ pub async fn collect(
                     .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read {}", path.display())).with_source(e))?;
                 let key = storage.key(&name)?;
                 let expected = storage.expected_etag(&name, &bytes)?;
-                if existing.get(&key).and_then(Option::as_deref) == Some(expected.as_str()) {
+                if is_stored(&storage, &existing, &key, &expected).await? {
                     progress(&Event::Skipped { name });
                     return Ok::<_, Error>(None);
                 }

@@ -8,7 +8,7 @@ use tokio::io::AsyncReadExt;
 
 use crate::config::StorageKind;
 use crate::error::{Error, ErrorKind, Result};
-use crate::storage::collect::{find_files, stored_etags};
+use crate::storage::collect::{find_files, is_stored, stored_etags};
 use crate::storage::manifest::{self, MANIFEST_NAME, Manifest, ManifestOptions};
 use crate::storage::{Content, S3Storage, S3StorageBuilder, UrlOptions};
 
@@ -161,7 +161,7 @@ impl S3ManifestStaticStorage {
         for (name, content) in &done.stored {
             let key = self.storage.key(name)?;
             let expected = self.storage.expected_etag(name, content)?;
-            if existing.get(&key).and_then(Option::as_deref) == Some(expected.as_str()) {
+            if is_stored(&self.storage, &existing, &key, &expected).await? {
                 report.skipped += 1;
                 continue;
             }
@@ -172,8 +172,8 @@ impl S3ManifestStaticStorage {
         paths.sort();
         let json = manifest::manifest_json(&paths);
         let key = self.storage.key(MANIFEST_NAME)?;
-        let unchanged = existing.get(&key).and_then(Option::as_deref)
-            == Some(self.storage.expected_etag(MANIFEST_NAME, json.as_bytes())?.as_str());
+        let expected = self.storage.expected_etag(MANIFEST_NAME, json.as_bytes())?;
+        let unchanged = is_stored(&self.storage, &existing, &key, &expected).await?;
         if !unchanged {
             self.storage.store(MANIFEST_NAME, Content::from(json)).await?;
             report.manifest_written = true;

@@ -1,8 +1,10 @@
 //! A fault-injecting TCP proxy between the client and a real server.
 //!
 //! Each connection carries one request (the proxy asks the server to close after its
-//! reply), and takes the next fault of the script: pass, reset before the reply, an
-//! injected error reply, a reply cut short, or a reply held back past the read timeout.
+//! reply), and takes the next fault of the script: pass, reset before the reply or while
+//! the request body arrives, an injected error reply, a reply cut short, or a reply held
+//! back past the read timeout. With chaos on, connections the script does not claim are
+//! faulted at random (seeded), for campaigns.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -31,6 +33,8 @@ pub enum Fault {
     Delay(Duration),
     /// Hold the request back this long, then forward it.
     DelayRequest(Duration),
+    /// Read the request head and this many body bytes, then reset the connection.
+    ResetDuringRequest(usize),
 }
 
 impl Fault {
@@ -42,6 +46,20 @@ impl Fault {
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>injected</Message><RequestId>FAULT</RequestId></Error>"
             ),
             headers: Vec::new(),
+        }
+    }
+
+    /// A short name for counts.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Fault::Pass => "pass",
+            Fault::ResetBeforeReply => "reset before reply",
+            Fault::Reply { status, .. } if *status >= 500 => "5xx reply",
+            Fault::Reply { .. } => "other reply",
+            Fault::TruncateBody(_) => "truncated reply",
+            Fault::Delay(_) => "stalled reply",
+            Fault::DelayRequest(_) => "delayed request",
+            Fault::ResetDuringRequest(_) => "reset during request body",
         }
     }
 
@@ -58,10 +76,60 @@ impl Fault {
 /// Faults to come, each for any request or for requests whose line starts with a prefix.
 type Script = Arc<Mutex<VecDeque<(Option<String>, Fault)>>>;
 
+/// Random faults for connections the script does not claim.
+#[derive(Debug, Clone)]
+pub struct Chaos {
+    /// Share of connections that start a fault (bursts add a few more).
+    pub rate: f64,
+    /// How long a stalled reply is held (more than the client's read timeout).
+    pub stall: Duration,
+    pub seed: u64,
+}
+
+#[derive(Default)]
+struct State {
+    chaos: Option<(Chaos, fastrand::Rng)>,
+    /// Faults applied, by label.
+    applied: std::collections::BTreeMap<&'static str, usize>,
+    connections: usize,
+}
+
+impl State {
+    /// A random fault for a request with a body of `body_len` bytes; bursts of 5xx queue
+    /// follow-ups on `script` for the next connections.
+    fn draw(&mut self, body_len: usize, script: &mut VecDeque<(Option<String>, Fault)>) -> Fault {
+        let Some((chaos, rng)) = &mut self.chaos else {
+            return Fault::Pass;
+        };
+        if rng.f64() >= chaos.rate {
+            return Fault::Pass;
+        }
+        match rng.u32(0..5) {
+            0 => Fault::ResetBeforeReply,
+            1 if body_len > 0 => Fault::ResetDuringRequest(rng.usize(0..body_len)),
+            1 => Fault::ResetBeforeReply,
+            2 => {
+                let (status, code) = if rng.bool() {
+                    (503, "SlowDown")
+                } else {
+                    (500, "InternalError")
+                };
+                for _ in 0..rng.usize(0..=2) {
+                    script.push_back((None, Fault::error(status, code)));
+                }
+                Fault::error(status, code)
+            }
+            3 => Fault::TruncateBody(rng.usize(0..4096)),
+            _ => Fault::Delay(chaos.stall),
+        }
+    }
+}
+
 /// A running proxy.
 pub struct FaultProxy {
     pub addr: SocketAddr,
     script: Script,
+    state: Arc<Mutex<State>>,
     seen: Arc<Mutex<Vec<String>>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -78,22 +146,24 @@ impl FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let script: Script = Arc::default();
+        let state: Arc<Mutex<State>> = Arc::default();
         let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-        let (s, r) = (script.clone(), seen.clone());
+        let (s, st, r) = (script.clone(), state.clone(), seen.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((client, _)) = listener.accept().await else {
                     continue;
                 };
-                let (s, r) = (s.clone(), r.clone());
+                let (s, st, r) = (s.clone(), st.clone(), r.clone());
                 tokio::spawn(async move {
-                    let _ = handle(client, upstream, s, r).await;
+                    let _ = handle(client, upstream, s, st, r).await;
                 });
             }
         });
         FaultProxy {
             addr,
             script,
+            state,
             seen,
             task,
         }
@@ -126,6 +196,24 @@ impl FaultProxy {
             .collect()
     }
 
+    /// Turns random faults on (`Some`) or off (`None`); queued bursts are dropped when off.
+    pub fn set_chaos(&self, chaos: Option<Chaos>) {
+        let mut state = self.state.lock().unwrap();
+        state.chaos = chaos.map(|c| {
+            let rng = fastrand::Rng::with_seed(c.seed);
+            (c, rng)
+        });
+        if state.chaos.is_none() {
+            self.script.lock().unwrap().clear();
+        }
+    }
+
+    /// Faults applied so far, by label, and the number of connections.
+    pub fn fault_counts(&self) -> (std::collections::BTreeMap<&'static str, usize>, usize) {
+        let state = self.state.lock().unwrap();
+        (state.applied.clone(), state.connections)
+    }
+
     /// Faults not used yet.
     pub fn pending(&self) -> usize {
         self.script.lock().unwrap().len()
@@ -136,8 +224,9 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Reads one request (head and Content-Length body).
-async fn read_request(client: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>> {
+/// Reads one request head (and whatever body bytes came with it); `None` when the client
+/// closed first. Returns the bytes, the head's length and the declared body length.
+async fn read_head(client: &mut TcpStream) -> std::io::Result<Option<(Vec<u8>, usize, usize)>> {
     let mut buf = Vec::new();
     let mut tmp = [0u8; 16 * 1024];
     let head_end = loop {
@@ -156,47 +245,69 @@ async fn read_request(client: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>
         .find_map(|l| l.strip_prefix("content-length:"))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
-    while buf.len() < head_end + len {
+    Ok(Some((buf, head_end, len)))
+}
+
+/// Reads on until `buf` holds `want` bytes; false when the client closed first.
+async fn read_to(client: &mut TcpStream, buf: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
+    let mut tmp = [0u8; 64 * 1024];
+    while buf.len() < want {
         let n = client.read(&mut tmp).await?;
         if n == 0 {
-            return Ok(None);
+            return Ok(false);
         }
         buf.extend_from_slice(&tmp[..n]);
     }
-    Ok(Some(buf))
+    Ok(true)
+}
+
+fn reset(client: TcpStream) -> std::io::Result<()> {
+    #[allow(deprecated)]
+    client.set_linger(Some(Duration::ZERO))?;
+    drop(client);
+    Ok(())
 }
 
 async fn handle(
     mut client: TcpStream,
     upstream: SocketAddr,
     script: Script,
+    state: Arc<Mutex<State>>,
     seen: Arc<Mutex<Vec<String>>>,
 ) -> std::io::Result<()> {
-    let Some(mut request) = read_request(&mut client).await? else {
+    let Some((mut request, head_len, body_len)) = read_head(&mut client).await? else {
         return Ok(());
     };
-    let head_len = find(&request, b"\r\n\r\n").unwrap_or(0);
-    seen.lock()
-        .unwrap()
-        .push(String::from_utf8_lossy(&request[..head_len]).into_owned());
-    let head = String::from_utf8_lossy(&request[..head_len]).into_owned();
+    let head = String::from_utf8_lossy(&request[..head_len - 4]).into_owned();
+    seen.lock().unwrap().push(head.clone());
     let fault = {
         let mut script = script.lock().unwrap();
+        let mut state = state.lock().unwrap();
+        state.connections += 1;
         let at = script
             .iter()
             .position(|(m, _)| m.as_deref().is_none_or(|p| head.starts_with(p)));
-        at.and_then(|i| script.remove(i)).map(|(_, f)| f).unwrap_or(Fault::Pass)
+        let fault = match at.and_then(|i| script.remove(i)) {
+            Some((_, f)) => f,
+            None => state.draw(body_len, &mut script),
+        };
+        if !matches!(fault, Fault::Pass) {
+            *state.applied.entry(fault.label()).or_default() += 1;
+        }
+        fault
     };
+    if let Fault::ResetDuringRequest(n) = fault {
+        read_to(&mut client, &mut request, head_len + n.min(body_len)).await?;
+        return reset(client);
+    }
+    if !read_to(&mut client, &mut request, head_len + body_len).await? {
+        return Ok(());
+    }
     if let Fault::DelayRequest(d) = fault {
         tokio::time::sleep(d).await;
     }
     match fault {
-        Fault::ResetBeforeReply => {
-            #[allow(deprecated)]
-            client.set_linger(Some(Duration::ZERO))?;
-            drop(client);
-            return Ok(());
-        }
+        Fault::ResetBeforeReply => return reset(client),
         Fault::Reply { status, body, headers } => {
             let mut extra = String::new();
             if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("date")) {

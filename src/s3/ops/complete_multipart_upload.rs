@@ -39,9 +39,52 @@ pub fn parse(body: &[u8]) -> Result<Option<String>> {
     }
 }
 
+/// The ETag S3 gives the object these parts complete: the MD5 of the parts' binary MD5s,
+/// a dash and the part count. `None` when a part's ETag is not an MD5 (some services and
+/// encryption modes), when the result cannot be predicted.
+pub fn expected_etag(parts: &[UploadedPart]) -> Option<String> {
+    use md5::Digest as _;
+    let mut sorted: Vec<&UploadedPart> = parts.iter().collect();
+    sorted.sort_by_key(|p| p.part_number);
+    let mut digests = Vec::with_capacity(16 * parts.len());
+    for part in sorted {
+        let hex = part.etag.trim_matches('"');
+        if hex.len() != 32 {
+            return None;
+        }
+        digests.extend_from_slice(&hex::decode(hex).ok()?);
+    }
+    (!digests.is_empty()).then(|| format!("\"{}-{}\"", hex::encode(md5::Md5::digest(&digests)), parts.len()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn part(part_number: u32, etag: &str) -> UploadedPart {
+        UploadedPart {
+            part_number,
+            etag: etag.into(),
+            checksum_crc32: None,
+        }
+    }
+
+    #[test]
+    fn expected_etag_is_the_md5_of_the_part_md5s() {
+        use md5::Digest as _;
+        let (a, b) = (md5::Md5::digest(b"first part"), md5::Md5::digest(b"second"));
+        let parts = [
+            part(2, &format!("\"{}\"", hex::encode(b))),
+            part(1, &format!("\"{}\"", hex::encode(a))),
+        ];
+        let joined: Vec<u8> = a.iter().chain(b.iter()).copied().collect();
+        let want = format!("\"{}-2\"", hex::encode(md5::Md5::digest(&joined)));
+        assert_eq!(expected_etag(&parts).as_deref(), Some(want.as_str()));
+        // Not MD5s (an opaque ETag), or no parts: nothing to predict.
+        assert_eq!(expected_etag(&[part(1, "\"opaque-etag\"")]), None);
+        assert_eq!(expected_etag(&[part(1, "\"zz000000000000000000000000000000\"")]), None);
+        assert_eq!(expected_etag(&[]), None);
+    }
 
     #[test]
     fn parts_are_sorted_and_errors_in_200_replies_surface() {

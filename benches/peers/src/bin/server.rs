@@ -1,0 +1,68 @@
+//! The S3 server of the peer benchmark: s3s-fs over a folder (on tmpfs), SigV4 checked
+//! with one fixed key pair, HTTP/1.1 on 127.0.0.1.
+//!
+//! `server <root> [port]` prints `READY <s3 addr> <stats addr>` once listening. The stats
+//! address answers each TCP connection with the number of HTTP requests served so far
+//! (that connection included) and closes it; the clients read it before and after each
+//! phase. Runs until killed.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let root = args.next().expect("usage: server <root> [port]");
+    let port: u16 = args.next().map_or(0, |p| p.parse().expect("port"));
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    rt.block_on(serve(root, port));
+}
+
+async fn serve(root: String, port: u16) {
+    let fs = s3s_fs::FileSystem::new(&root).expect("s3s-fs root");
+    let mut b = s3s::service::S3ServiceBuilder::new(fs);
+    b.set_auth(s3s::auth::SimpleAuth::from_single(peers::ACCESS_KEY, peers::SECRET_KEY));
+    let service = b.build();
+
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+    let stats = TcpListener::bind("127.0.0.1:0").await.expect("bind stats");
+    let requests = Arc::new(AtomicU64::new(0));
+    println!("READY {} {}", listener.local_addr().unwrap(), stats.local_addr().unwrap());
+
+    let counter = requests.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = stats.accept().await else { continue };
+            let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
+            let _ = socket.write_all(format!("{n}\n").as_bytes()).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+
+    let http = ConnBuilder::new(TokioExecutor::new()).http1_only();
+    loop {
+        let Ok((socket, _)) = listener.accept().await else { continue };
+        let _ = socket.set_nodelay(true);
+        let (http, service, requests) = (http.clone(), service.clone(), requests.clone());
+        tokio::spawn(async move {
+            let counted = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                requests.fetch_add(1, Ordering::Relaxed);
+                let service = service.clone();
+                async move {
+                    let resp = hyper::service::Service::call(&service, req).await;
+                    Ok::<_, Infallible>(resp.unwrap_or_else(|e| {
+                        let mut r = hyper::Response::new(s3s::Body::from(format!("{e:?}")));
+                        *r.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+                        r
+                    }))
+                }
+            });
+            let _ = http.serve_connection(TokioIo::new(socket), counted).await;
+        });
+    }
+}

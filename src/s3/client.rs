@@ -636,9 +636,10 @@ impl Client {
         }
     }
 
-    /// Deletes many keys: DeleteObjects in batches of 1,000 (or one DeleteObject each when
-    /// the service has no bulk delete). Keys S3 could not delete are in the result's
-    /// `errors`; a failed request is an error.
+    /// Deletes many keys: DeleteObjects in batches of 1,000, up to `max_concurrency` batches
+    /// at a time (or one DeleteObject each when the service has no bulk delete). Keys S3
+    /// could not delete are in the result's `errors`; a failed request is an error (batches
+    /// still in flight are then cancelled).
     pub async fn delete_objects(&self, keys: &[&str]) -> Result<DeleteObjectsResult> {
         let mut all = DeleteObjectsResult {
             deleted: Vec::new(),
@@ -654,25 +655,48 @@ impl Client {
             }
             return Ok(all);
         }
-        for batch in keys.chunks(ops::delete_objects::MAX_KEYS) {
-            let op = self.context(ops::delete_objects::request(batch), "DeleteObjects", None)?;
-            let (_, body) = self.send_for_body(op).await?;
-            let mut result = self.context(ops::delete_objects::parse(&body), "DeleteObjects", None)?;
-            // Quiet mode lists only failures: every other key of the batch was deleted.
-            if result.deleted.is_empty() {
-                result.deleted = batch
-                    .iter()
-                    .filter(|k| !result.errors.iter().any(|e| e.key == **k))
-                    .map(|k| xml::DeletedObject {
-                        key: (*k).to_owned(),
-                        version_id: None,
-                    })
-                    .collect();
+        // Batches of 1,000 keys, up to the transfer config's max_concurrency at a time.
+        let limit = self.inner.options.transfer.max_concurrency.max(1);
+        let mut batches = keys
+            .chunks(ops::delete_objects::MAX_KEYS)
+            .map(|batch| batch.iter().map(|k| (*k).to_owned()).collect::<Vec<String>>());
+        let mut tasks = tokio::task::JoinSet::new();
+        loop {
+            while tasks.len() < limit {
+                let Some(batch) = batches.next() else { break };
+                let client = self.clone();
+                tasks.spawn(async move { client.delete_batch(batch).await });
             }
+            let Some(done) = tasks.join_next().await else { break };
+            let result = done.map_err(|e| {
+                Error::new(ErrorKind::Io, "a DeleteObjects task failed")
+                    .with_operation("DeleteObjects")
+                    .with_source(e)
+            })??;
             all.deleted.extend(result.deleted);
             all.errors.extend(result.errors);
         }
         Ok(all)
+    }
+
+    /// One DeleteObjects request (at most 1,000 keys).
+    async fn delete_batch(&self, batch: Vec<String>) -> Result<DeleteObjectsResult> {
+        let keys: Vec<&str> = batch.iter().map(String::as_str).collect();
+        let op = self.context(ops::delete_objects::request(&keys), "DeleteObjects", None)?;
+        let (_, body) = self.send_for_body(op).await?;
+        let mut result = self.context(ops::delete_objects::parse(&body), "DeleteObjects", None)?;
+        // Quiet mode lists only failures: every other key of the batch was deleted.
+        if result.deleted.is_empty() {
+            result.deleted = batch
+                .iter()
+                .filter(|k| !result.errors.iter().any(|e| e.key == **k))
+                .map(|k| xml::DeletedObject {
+                    key: k.clone(),
+                    version_id: None,
+                })
+                .collect();
+        }
+        Ok(result)
     }
 
     /// Lists keys page by page (ListObjectsV2, or V1 where configured), following

@@ -36,8 +36,8 @@ COLORS = {"storages-s3": "#2b7a3d", "aws-sdk-s3": "#e08a1e", "aws-sdk-s3+crc32":
 
 
 def main():
-    src = sys.argv[1] if len(sys.argv) > 1 else sorted(
-        f for f in glob.glob(os.path.join(HERE, "results", "*.json")) if not f.endswith("-sizes.json"))[-1]
+    runs = [f for f in glob.glob(os.path.join(HERE, "results", "*.json")) if not f.endswith("-sizes.json")]
+    src = sys.argv[1] if len(sys.argv) > 1 else max(runs, key=os.path.getmtime)
     data = json.load(open(src))
     summary = data["summary"]
     clients = list(summary)

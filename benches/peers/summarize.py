@@ -14,6 +14,15 @@ GIB = 1024 * MIB
 OURS = "storages-s3"
 PHASES = ["put_64k", "get_64k", "put_1m", "get_1m", "multipart_put", "stream_get", "list", "delete"]
 BYTE_PHASES = {"put_64k", "get_64k", "put_1m", "get_1m", "multipart_put", "stream_get"}
+# A phase is called server-bound when the server used at least 0.8 of the 2 cores and more
+# than twice the client's CPU: its wall time (so throughput) then says little about the client.
+def server_bound(s):
+    try:
+        return s["srv_cores"]["median"] >= 0.8 and s["srv_cpu_s"]["median"] > 2 * s["cpu_s"]["median"]
+    except KeyError:
+        return False
+
+
 # part_size x (max_concurrency + 1) + 32 MiB
 RSS_TARGET = 8 * MIB * 11 + 32 * MIB
 
@@ -101,16 +110,16 @@ def main():
             continue
         md.append(f"\n## {p}\n")
         md.append(
-            "| client | throughput | wall s | client CPU s | CPU s / GiB | CPU s / 1k req | client cores | server cores | server share | peak RSS MiB | RSS growth MiB | requests |"
+            "| client | throughput | wall s | client CPU s | CPU s / GiB | CPU s / 1k req | client cores | server cores | server share | peak RSS MiB | RSS growth MiB | requests | bound |"
         )
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for c in rows:
             s = summary[c][p]
             thr = fmt(s, "mib_s") if p in BYTE_PHASES else fmt(s, "ops_s", 0)
             md.append(
                 f"| {c} | {thr} | {fmt(s, 'wall_s', 3)} | {fmt(s, 'cpu_s', 3)} | {fmt(s, 'cpu_per_gib', 2)} | "
                 f"{fmt(s, 'cpu_per_kreq', 3)} | {fmt(s, 'cli_cores', 2)} | {fmt(s, 'srv_cores', 2)} | "
-                f"{fmt(s, 'srv_share', 2)} | {fmt(s, 'peak_rss_mib')} | {fmt(s, 'rss_growth_mib')} | {fmt(s, 'requests', 0)} |"
+                f"{fmt(s, 'srv_share', 2)} | {fmt(s, 'peak_rss_mib')} | {fmt(s, 'rss_growth_mib')} | {fmt(s, 'requests', 0)} | {'server' if server_bound(s) else 'client'} |"
             )
 
     # Ratios and targets.
@@ -134,13 +143,14 @@ def main():
             limit = 0.5 if peer.startswith("aws-sdk-s3") else 0.8
             cpu_ratio, thr_ratio = a / b, ta / tb
             cpu_met, thr_met = cpu_ratio <= limit, thr_ratio >= 1.2
+            bound = server_bound(summary[OURS][p]) or server_bound(summary[peer][p])
             targets.append(
                 {"phase": p, "peer": peer, "cpu_ratio": cpu_ratio, "cpu_limit": limit, "cpu_met": cpu_met,
-                 "throughput_ratio": thr_ratio, "throughput_met": thr_met}
+                 "throughput_ratio": thr_ratio, "throughput_met": thr_met, "server_bound": bound}
             )
             md.append(
                 f"| {p} | {peer} | {cpu_ratio:.2f} | {thr_ratio:.2f} | ≤ {limit}: {'met' if cpu_met else '**not met**'} | "
-                f"{'met' if thr_met else '**not met**'} |"
+                f"{'met' if thr_met else '**not met**'}{' (server-bound)' if bound else ''} |"
             )
     rss = summary.get(OURS, {}).get("multipart_put", {})
     if rss:

@@ -510,6 +510,19 @@ impl PostPolicy {
                 .ok_or_else(|| Error::new(ErrorKind::InvalidSetting, "the POST policy's lifetime is out of range"))?,
             Expiration::At(t) => t,
         };
+        // The policy writes its expiration, and SigV4 its date, with four-digit years.
+        if utc(expiration).is_none() {
+            return Err(Error::new(
+                ErrorKind::InvalidSetting,
+                "the POST policy's expiration is out of range (years 0 to 9999)",
+            ));
+        }
+        if matches!(signing, PostSigning::V4 { .. }) && utc(time).is_none() {
+            return Err(Error::new(
+                ErrorKind::InvalidSetting,
+                "the POST policy's signing time is out of range (years 0 to 9999)",
+            ));
+        }
         let mut conditions = vec![eq_json("bucket", bucket), key_json];
         conditions.extend(self.conditions.iter().map(Condition::to_json));
         match signing {
@@ -572,9 +585,19 @@ fn check_field(field: &str) -> Result<()> {
     Ok(())
 }
 
-/// `YYYYMMDD'T'HHMMSS'Z'` in UTC.
+/// `time` in UTC when its year has four digits (0 to 9999), the years a policy's `expiration`
+/// and SigV4's `x-amz-date` can write; `None` otherwise (the conversion never panics).
+fn utc(time: SystemTime) -> Option<time::OffsetDateTime> {
+    let t = match time.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => time::OffsetDateTime::UNIX_EPOCH.checked_add(time::Duration::try_from(after).ok()?),
+        Err(before) => time::OffsetDateTime::UNIX_EPOCH.checked_sub(time::Duration::try_from(before.duration()).ok()?),
+    }?;
+    (0..=9999).contains(&t.year()).then_some(t)
+}
+
+/// `YYYYMMDD'T'HHMMSS'Z'` in UTC (a time [`PostPolicy::sign`] checked with `utc`).
 fn amz_date(time: SystemTime) -> String {
-    let t = time::OffsetDateTime::from(time);
+    let t = utc(time).expect("a signing time in years 0 to 9999");
     format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
         t.year(),
@@ -588,8 +611,13 @@ fn amz_date(time: SystemTime) -> String {
 
 /// The policy's `expiration`: ISO 8601 in UTC, to the second, as AWS writes it
 /// (`2015-12-30T12:00:00.000Z`).
+///
+/// # Panics
+///
+/// When the year is outside 0 to 9999, which the format cannot write; [`PostPolicy::sign`]
+/// refuses such an expiration ([`ErrorKind::InvalidSetting`]) before writing it.
 pub fn format_expiration(time: SystemTime) -> String {
-    let t = time::OffsetDateTime::from(time);
+    let t = utc(time).expect("an expiration in years 0 to 9999");
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",
         t.year(),
@@ -1072,6 +1100,48 @@ mod tests {
             PostPolicy::new().with_parameters(&ssec).unwrap_err().kind(),
             ErrorKind::Unsupported
         );
+    }
+
+    #[test]
+    fn times_beyond_year_9999_are_refused() {
+        // Found by the `policy` fuzz target: signing panicked in the time crate.
+        let c = creds();
+        let ten_thousand_years = Duration::from_secs(10_000 * 366 * 86_400);
+        let v2 = PostSigning::V2 { credentials: &c };
+        let v4 = PostSigning::V4 {
+            credentials: &c,
+            region: "us-east-1",
+        };
+        for signing in [v2, v4, PostSigning::Unsigned] {
+            let far = PostPolicy::new().key("k").expires_in(ten_thousand_years);
+            let e = far
+                .sign("https://b.s3.amazonaws.com/", "b", signing, dec29())
+                .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidSetting, "{e}");
+            let past = PostPolicy::new()
+                .key("k")
+                .expires_at(SystemTime::UNIX_EPOCH - ten_thousand_years);
+            let e = past
+                .sign("https://b.s3.amazonaws.com/", "b", signing, dec29())
+                .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidSetting, "{e}");
+        }
+        // A SigV4 signing time out of range; SigV2 does not write it.
+        let late = SystemTime::UNIX_EPOCH + ten_thousand_years;
+        let policy = PostPolicy::new().key("k").expires_at(dec29());
+        let e = policy.sign("u", "b", v4, late).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidSetting, "{e}");
+        assert!(policy.sign("u", "b", v2, late).is_ok());
+        // The last second of year 9999 is still written.
+        let last = SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799);
+        assert_eq!(format_expiration(last), "9999-12-31T23:59:59.000Z");
+        let post = PostPolicy::new()
+            .key("k")
+            .expires_at(last)
+            .sign("u", "b", v4, last)
+            .unwrap();
+        assert!(post.policy_document().unwrap().contains("9999-12-31T23:59:59.000Z"));
+        assert_eq!(post.field("x-amz-date"), Some("99991231T235959Z"));
     }
 
     #[test]

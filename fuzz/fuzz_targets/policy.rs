@@ -16,7 +16,8 @@
 //! - `sign` fails exactly when the key is missing, empty or over 1024 bytes
 //!   (`InvalidKey`), a prefix leaves no room (`InvalidKey`), a range is inverted, a field name
 //!   is empty, not visible ASCII, quoted or reserved (`InvalidSetting`), or the lifetime
-//!   overflows (`InvalidSetting`);
+//!   overflows, or the expiration (or SigV4's signing time) is outside years 0 to 9999
+//!   (`InvalidSetting`);
 //! - a signed form's `policy` is base64 of JSON (serde_json) `{"expiration", "conditions"}` in
 //!   that order: `expiration` is `format_expiration` of the expiry (and ISO 8601 to the
 //!   second when the year has four digits), `conditions` are the bucket, the key, every
@@ -303,13 +304,16 @@ fuzz_target!(|data: &[u8]| {
         Expiration::In(d) => time.checked_add(d),
         Expiration::At(t) => Some(t),
     };
+    // The expiration, and SigV4's date, are written with four-digit years.
+    let four_digits = |t: SystemTime| utc(t).is_some_and(|t| (0..=9999).contains(&t.year()));
+    let times_ok = expiration.is_some_and(four_digits) && (!matches!(version, Version::V4) || four_digits(time));
 
     let result = policy.sign(url.as_str(), &bucket, signing, time);
     let post = match result {
         Err(e) => {
             let expected = if !key_ok {
                 ErrorKind::InvalidKey
-            } else if !conditions_ok || expiration.is_none() {
+            } else if !conditions_ok || !times_ok {
                 ErrorKind::InvalidSetting
             } else {
                 panic!("sign refused a valid policy: {e:?}\n{policy:?}")
@@ -320,7 +324,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(post) => post,
     };
     assert!(
-        key_ok && conditions_ok && expiration.is_some(),
+        key_ok && conditions_ok && times_ok,
         "sign accepted an invalid policy: {policy:?}"
     );
     let expiration = expiration.expect("checked");

@@ -100,6 +100,8 @@ pub struct Upload {
     threshold: u64,
     max_concurrency: usize,
     buf: BytesMut,
+    /// The announced size reaches the threshold: the upload will go multipart.
+    expect_multipart: bool,
     written: u64,
     multipart: Option<Multipart>,
     state: State,
@@ -125,13 +127,15 @@ impl Upload {
             options.size_hint,
             options.part_size.unwrap_or(transfer.multipart_chunksize),
         ) as usize;
+        let threshold = options.threshold.unwrap_or(transfer.multipart_threshold);
         Ok(Upload {
+            expect_multipart: options.size_hint.is_some_and(|size| size >= threshold && size > 0),
             client: client.clone(),
             key: key.to_owned(),
             params: options.params,
             if_none_match: options.if_none_match,
             part_size,
-            threshold: options.threshold.unwrap_or(transfer.multipart_threshold),
+            threshold,
             max_concurrency: transfer.max_concurrency.max(1),
             buf: BytesMut::new(),
             written: 0,
@@ -196,8 +200,14 @@ impl Upload {
         let needed = self.buf.len() + take;
         if needed > self.buf.capacity() {
             // Grow by hand, never past the limit: a part split off a larger buffer would
-            // keep the whole allocation alive while it uploads.
-            let capacity = (self.buf.capacity() * 2).max(needed).max(64 * 1024).min(limit);
+            // keep the whole allocation alive while it uploads. Once parts are certain, each
+            // buffer is a whole part from the start: doubling would copy every byte about
+            // twice more and fault in fresh pages at every step.
+            let capacity = if self.multipart.is_some() || self.expect_multipart {
+                limit
+            } else {
+                (self.buf.capacity() * 2).max(needed).max(64 * 1024).min(limit)
+            };
             let mut grown = BytesMut::with_capacity(capacity);
             grown.extend_from_slice(&self.buf);
             self.buf = grown;

@@ -166,7 +166,13 @@ pub fn server_requests(env: &Env) -> Option<u64> {
 }
 
 /// Runs one phase and prints its JSON line.
-pub async fn phase<F: Future<Output = u64>>(env: &Env, client: &str, name: &str, ops: u64, work: F) -> serde_json::Value {
+pub async fn phase<F: Future<Output = u64>>(
+    env: &Env,
+    client: &str,
+    name: &str,
+    ops: u64,
+    work: F,
+) -> serde_json::Value {
     let reset = reset_peak();
     let rss_start = status_field("VmRSS:");
     let req0 = server_requests(env);

@@ -33,7 +33,14 @@ impl Peer for Sdk {
     }
 
     async fn get(&self, key: String) -> u64 {
-        let out = self.client.get_object().bucket(&self.bucket).key(key).send().await.expect("get_object");
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .expect("get_object");
         let mut body = out.body;
         let mut got = 0u64;
         while let Some(chunk) = body.next().await {
@@ -42,7 +49,14 @@ impl Peer for Sdk {
         got
     }
 
-    async fn multipart(&self, key: String, piece: &'static [u8], pieces: usize, part_size: usize, concurrency: usize) -> u64 {
+    async fn multipart(
+        &self,
+        key: String,
+        piece: &'static [u8],
+        pieces: usize,
+        part_size: usize,
+        concurrency: usize,
+    ) -> u64 {
         let created = self
             .client
             .create_multipart_upload()
@@ -136,7 +150,13 @@ impl Peer for Sdk {
                 .client
                 .delete_objects()
                 .bucket(&self.bucket)
-                .delete(Delete::builder().set_objects(Some(objects)).quiet(true).build().expect("delete"))
+                .delete(
+                    Delete::builder()
+                        .set_objects(Some(objects))
+                        .quiet(true)
+                        .build()
+                        .expect("delete"),
+                )
                 .send()
                 .await
                 .expect("delete_objects");
@@ -167,7 +187,19 @@ fn main() {
             other => panic!("PEERS_AWS_CHECKSUMS={other}: when_required or when_supported"),
         }
         let client = aws_sdk_s3::Client::from_conf(conf.build());
-        let name = if checksums == "when_supported" { "aws-sdk-s3+crc32" } else { "aws-sdk-s3" };
-        peers::workload(name, Sdk { client, bucket: env.bucket.clone() }, &env).await;
+        let name = if checksums == "when_supported" {
+            "aws-sdk-s3+crc32"
+        } else {
+            "aws-sdk-s3"
+        };
+        peers::workload(
+            name,
+            Sdk {
+                client,
+                bucket: env.bucket.clone(),
+            },
+            &env,
+        )
+        .await;
     });
 }

@@ -29,7 +29,14 @@ impl Peer for Os {
         got
     }
 
-    async fn multipart(&self, key: String, piece: &'static [u8], pieces: usize, part_size: usize, concurrency: usize) -> u64 {
+    async fn multipart(
+        &self,
+        key: String,
+        piece: &'static [u8],
+        pieces: usize,
+        part_size: usize,
+        concurrency: usize,
+    ) -> u64 {
         let upload = self.0.put_multipart(&Path::from(key)).await.expect("put_multipart");
         let mut writer = WriteMultipart::new_with_chunk_size(upload, part_size);
         let mut total = 0u64;

@@ -32,7 +32,14 @@ impl Peer for Ours {
         got
     }
 
-    async fn multipart(&self, key: String, piece: &'static [u8], pieces: usize, part_size: usize, concurrency: usize) -> u64 {
+    async fn multipart(
+        &self,
+        key: String,
+        piece: &'static [u8],
+        pieces: usize,
+        part_size: usize,
+        concurrency: usize,
+    ) -> u64 {
         assert_eq!(self.0.options().transfer.max_concurrency, concurrency);
         let options = UploadOptions {
             part_size: Some(part_size as u64),

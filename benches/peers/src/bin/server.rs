@@ -16,9 +16,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result};
-use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
@@ -26,7 +26,10 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let root = args.next().expect("usage: server <root> [port]");
     let port: u16 = args.next().map_or(0, |p| p.parse().expect("port"));
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(serve(root, port));
 }
 
@@ -40,12 +43,18 @@ async fn serve(root: String, port: u16) {
     let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
     let stats = TcpListener::bind("127.0.0.1:0").await.expect("bind stats");
     let requests = Arc::new(AtomicU64::new(0));
-    println!("READY {} {}", listener.local_addr().unwrap(), stats.local_addr().unwrap());
+    println!(
+        "READY {} {}",
+        listener.local_addr().unwrap(),
+        stats.local_addr().unwrap()
+    );
 
     let counter = requests.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((mut socket, _)) = stats.accept().await else { continue };
+            let Ok((mut socket, _)) = stats.accept().await else {
+                continue;
+            };
             let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
             let _ = socket.write_all(format!("{n}\n").as_bytes()).await;
             let _ = socket.shutdown().await;
@@ -54,7 +63,9 @@ async fn serve(root: String, port: u16) {
 
     let http = ConnBuilder::new(TokioExecutor::new()).http1_only();
     loop {
-        let Ok((socket, _)) = listener.accept().await else { continue };
+        let Ok((socket, _)) = listener.accept().await else {
+            continue;
+        };
         let _ = socket.set_nodelay(true);
         let (http, service, requests) = (http.clone(), service.clone(), requests.clone());
         tokio::spawn(async move {

@@ -25,11 +25,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build();
     let client = aws_sdk_s3::Client::from_conf(conf);
     let key = "minimal/hello.txt";
-    client.put_object().bucket(&bucket).key(key).body(ByteStream::from_static(b"hello, s3")).send().await?;
-    let body = client.get_object().bucket(&bucket).key(key).send().await?.body.collect().await?.into_bytes();
+    client
+        .put_object()
+        .bucket(&bucket)
+        .key(key)
+        .body(ByteStream::from_static(b"hello, s3"))
+        .send()
+        .await?;
+    let body = client
+        .get_object()
+        .bucket(&bucket)
+        .key(key)
+        .send()
+        .await?
+        .body
+        .collect()
+        .await?
+        .into_bytes();
     assert_eq!(&body[..], b"hello, s3");
-    let listed = client.list_objects_v2().bucket(&bucket).prefix("minimal/").send().await?;
+    let listed = client
+        .list_objects_v2()
+        .bucket(&bucket)
+        .prefix("minimal/")
+        .send()
+        .await?;
     client.delete_object().bucket(&bucket).key(key).send().await?;
-    println!("aws-sdk-s3: got {} bytes, listed {} keys, deleted", body.len(), listed.contents().len());
+    println!(
+        "aws-sdk-s3: got {} bytes, listed {} keys, deleted",
+        body.len(),
+        listed.contents().len()
+    );
     Ok(())
 }

@@ -43,7 +43,11 @@ impl S3 {
         let headers = [("host", host.as_str())];
         let signable = SignableRequest::new(method.as_str(), &uri, headers.into_iter(), SignableBody::Bytes(body))?;
         let (instructions, _) = sign(signable, &params)?.into_parts();
-        let mut req = Request::builder().method(method).uri(&uri).header("host", &host).body(Full::new(Bytes::from_static(body)))?;
+        let mut req = Request::builder()
+            .method(method)
+            .uri(&uri)
+            .header("host", &host)
+            .body(Full::new(Bytes::from_static(body)))?;
         instructions.apply_to_request_http1x(&mut req);
         let resp = self.http.request(req).await?;
         let status = resp.status().as_u16();

@@ -22,6 +22,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(&body[..], b"hello, s3");
     let listed: Vec<_> = store.list(Some(&Path::from("minimal"))).try_collect().await?;
     store.delete(&key).await?;
-    println!("object_store: got {} bytes, listed {} keys, deleted", body.len(), listed.len());
+    println!(
+        "object_store: got {} bytes, listed {} keys, deleted",
+        body.len(),
+        listed.len()
+    );
     Ok(())
 }

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 DATE=${DATE:-$(date -u +%Y-%m-%d)}
 OUT=${OUT:-results/$DATE-sizes}
-PROGRAMS=${PROGRAMS:-"bare storages-s3 object_store aws-sdk-s3"}
+PROGRAMS=${PROGRAMS:-"bare storages-s3 storages-s3-http object_store aws-sdk-s3"}
 JOBS=${CARGO_BUILD_JOBS:-2}
 
 CARGO_BUILD_JOBS=$JOBS cargo build --release --quiet --bin server

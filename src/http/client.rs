@@ -4,12 +4,20 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use http::{HeaderValue, Request, Response};
+#[cfg(feature = "tls")]
 use hyper_rustls::HttpsConnector;
+
+/// The connector under the pool: TLS around ours when the `tls` feature is on.
+#[cfg(feature = "tls")]
+type Transport = HttpsConnector<Connector>;
+#[cfg(not(feature = "tls"))]
+type Transport = Connector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::body::{Body, Progress, ResponseBody, SendBody};
 use super::connector::Connector;
+#[cfg(feature = "tls")]
 use super::tls;
 use crate::config::{Proxies, Settings, Verify};
 use crate::error::{Error, ErrorKind, Result};
@@ -58,10 +66,11 @@ impl HttpConfig {
     }
 }
 
-/// A pooled HTTP/1.1 client over rustls. Cheap to clone: clones share the pool.
+/// A pooled HTTP/1.1 client (over rustls for `https` with the `tls` feature). Cheap to
+/// clone: clones share the pool.
 #[derive(Clone)]
 pub struct HttpClient {
-    client: Client<HttpsConnector<Connector>, SendBody>,
+    client: Client<Transport, SendBody>,
     connect_timeout: Duration,
     read_timeout: Duration,
     /// `Proxy-Authorization` for requests forwarded through an `http` proxy.
@@ -80,13 +89,15 @@ impl std::fmt::Debug for HttpClient {
 impl HttpClient {
     /// A client for these transport settings.
     pub fn new(config: &HttpConfig) -> Result<Self> {
-        let tls = tls::client_config(&config.verify)?;
         let connector = Connector::new(&config.resolve, config.proxies.clone(), config.connect_timeout);
+        #[cfg(feature = "tls")]
         let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
+            .with_tls_config(tls::client_config(&config.verify)?)
             .https_or_http()
             .enable_http1()
             .wrap_connector(connector);
+        #[cfg(not(feature = "tls"))]
+        let https = connector;
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(config.max_idle_per_host)
             .pool_idle_timeout(Duration::from_secs(30))
@@ -119,6 +130,13 @@ impl HttpClient {
     /// Sends one request and waits for the head of the reply. Times out when the server
     /// stays silent for the read timeout after the request (its body included) was sent.
     pub async fn send(&self, request: Request<Body>) -> Result<Response<ResponseBody>> {
+        #[cfg(not(feature = "tls"))]
+        if request.uri().scheme() == Some(&http::uri::Scheme::HTTPS) {
+            return Err(crate::Error::new(
+                crate::ErrorKind::InvalidSetting,
+                "this build has no TLS (the crate's `tls` feature is off): use an http:// endpoint or enable `tls`",
+            ));
+        }
         let progress = Progress::new();
         let mut request = request.map(|b| SendBody::new(b, progress.clone()));
         if let Some(auth) = &self.forward_proxy_auth

@@ -5,6 +5,7 @@ mod body;
 mod client;
 mod connector;
 pub mod retry;
+#[cfg(feature = "tls")]
 mod tls;
 
 pub use crate::error::BoxError;

@@ -769,7 +769,8 @@ impl Client {
     async fn abort_lost_uploads(&self, key: &str, kept: &str, started: SystemTime) {
         let skew = Duration::from_millis(self.inner.skew_ms.load(Ordering::Relaxed).unsigned_abs());
         let slack = Duration::from_secs(2) + skew;
-        let (from, to) = (started - slack, SystemTime::now() + slack);
+        let from = started.checked_sub(slack).unwrap_or(SystemTime::UNIX_EPOCH);
+        let to = SystemTime::now() + slack;
         let Ok(uploads) = self.list_multipart_uploads(Some(key)).collect_all().await else {
             return;
         };

@@ -15,7 +15,7 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use quick_xml::Reader;
-use quick_xml::events::{BytesRef, Event};
+use quick_xml::events::Event;
 
 use super::util::{check_region, fetch, parse_timestamp, timed_out};
 use super::{Credentials, util};
@@ -385,7 +385,7 @@ fn walk(xml: &[u8], mut visit: impl FnMut(&[String], &str) -> Result<()>) -> Res
                 if path.is_empty() {
                     return Err(invalid("an entity reference outside the root element"));
                 }
-                text.push(resolve_reference(&reference)?);
+                text.push(crate::s3::xml::expand_reference(&reference).map_err(|m| invalid(format!("an {m}")))?);
             }
             Event::Decl(_) | Event::DocType(_) | Event::Comment(_) | Event::PI(_) => {}
             Event::Eof => {
@@ -395,24 +395,6 @@ fn walk(xml: &[u8], mut visit: impl FnMut(&[String], &str) -> Result<()>) -> Res
                 return root.ok_or_else(|| invalid("the document has no root element"));
             }
         }
-    }
-}
-
-/// The five predefined entities and character references; nothing else.
-fn resolve_reference(reference: &BytesRef<'_>) -> Result<char> {
-    if reference.is_char_ref() {
-        return match reference.resolve_char_ref() {
-            Ok(Some(c)) => Ok(c),
-            _ => Err(invalid("an invalid character reference")),
-        };
-    }
-    match &**reference {
-        b"amp" => Ok('&'),
-        b"lt" => Ok('<'),
-        b"gt" => Ok('>'),
-        b"quot" => Ok('"'),
-        b"apos" => Ok('\''),
-        _ => Err(invalid("an unknown entity reference")),
     }
 }
 

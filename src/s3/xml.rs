@@ -877,7 +877,7 @@ fn walk<'a>(xml: &'a [u8], mut visit: impl FnMut(&[&'a [u8]], &str) -> Result<()
                 if path.is_empty() {
                     return Err(invalid("entity reference outside the root element"));
                 }
-                text.push_char(resolve_reference(&reference)?)?;
+                text.push_char(expand_reference(&reference).map_err(invalid)?)?;
             }
             Event::Decl(_) | Event::DocType(_) | Event::Comment(_) | Event::PI(_) => {}
             Event::Eof => {
@@ -976,12 +976,13 @@ fn local_name_in<'a>(xml: &'a [u8], tag: &BytesStart<'_>) -> Result<&'a [u8]> {
     }
 }
 
-/// Expands `&name;`: the five predefined entities and character references; nothing else.
-fn resolve_reference(reference: &BytesRef<'_>) -> Result<char> {
+/// Expands `&name;`: the five predefined entities and character references; nothing else
+/// (no DOCTYPE entity is ever expanded). The error says which; callers add their context.
+pub(crate) fn expand_reference(reference: &BytesRef<'_>) -> std::result::Result<char, &'static str> {
     if reference.is_char_ref() {
         return match reference.resolve_char_ref() {
             Ok(Some(c)) => Ok(c),
-            _ => Err(invalid("invalid character reference")),
+            _ => Err("invalid character reference"),
         };
     }
     match &**reference {
@@ -990,7 +991,7 @@ fn resolve_reference(reference: &BytesRef<'_>) -> Result<char> {
         b"gt" => Ok('>'),
         b"quot" => Ok('"'),
         b"apos" => Ok('\''),
-        _ => Err(invalid("unknown entity reference")),
+        _ => Err("unknown entity reference"),
     }
 }
 

@@ -28,7 +28,7 @@
 //! removed at the end.
 
 #[allow(dead_code)]
-#[path = "../tests/common/server.rs"]
+#[path = "../tests/it/common/server.rs"]
 mod server;
 
 use std::collections::HashMap;

@@ -11,7 +11,7 @@
 //! otherwise an embedded S3 server on 127.0.0.1.
 
 #[allow(dead_code)]
-#[path = "../tests/common/server.rs"]
+#[path = "../tests/it/common/server.rs"]
 mod server;
 
 use std::time::Duration;

@@ -12,7 +12,7 @@
 //! ```
 
 #[allow(dead_code)]
-#[path = "../tests/common/server.rs"]
+#[path = "../tests/it/common/server.rs"]
 mod server;
 
 use std::io::SeekFrom;

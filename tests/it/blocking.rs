@@ -4,13 +4,11 @@
 
 #![cfg(feature = "blocking")]
 
-mod common;
-
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::{Duration, SystemTime};
 
+use crate::common::{Bed, Style};
 use bytes::Bytes;
-use common::{Bed, Style};
 use storages_s3::blocking::{self, Content, FileSystemStorage, S3StaticStorage, S3Storage, Storage, UrlOptions};
 use storages_s3::config::ObjectParameters;
 use storages_s3::s3::{Client, ObjectHead};

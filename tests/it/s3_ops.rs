@@ -1,9 +1,7 @@
 //! Every S3 operation against a real server, in path and virtual-hosted style.
 
-mod common;
-
+use crate::common::{Bed, Style};
 use bytes::Bytes;
-use common::{Bed, Style};
 use storages_s3::ErrorKind;
 use storages_s3::config::ObjectParameters;
 use storages_s3::http::Body;
@@ -439,7 +437,7 @@ async fn upload_of_a_stream_of_unknown_length(style: Style) {
     let body = data(11 * MIB, 9);
     let chunks: Vec<Result<Bytes, std::io::Error>> =
         body.chunks(64 * 1024).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
-    let stream = common::stream_of(chunks);
+    let stream = crate::common::stream_of(chunks);
     let outcome = upload_stream(&client, "streamed.bin", stream, UploadOptions::default())
         .await
         .unwrap();
@@ -472,7 +470,7 @@ async fn a_failing_stream_aborts_the_upload(style: Style) {
     let e = upload_stream(
         &client,
         "broken.bin",
-        common::stream_of(chunks),
+        crate::common::stream_of(chunks),
         UploadOptions::default(),
     )
     .await
@@ -751,7 +749,7 @@ async fn streamed_put_body(style: Style) {
     let client = bed.client("streamput", style).await;
     let chunks: Vec<Result<Bytes, storages_s3::http::BoxError>> =
         vec![Ok(Bytes::from_static(b"hello ")), Ok(Bytes::from_static(b"world"))];
-    let body = Body::stream(Box::pin(common::stream_of(chunks)), 11);
+    let body = Body::stream(Box::pin(crate::common::stream_of(chunks)), 11);
     client
         .put_object("streamed.txt", body, &ObjectParameters::new())
         .await

@@ -9,7 +9,7 @@ use std::task::{Context, Poll, Waker};
 use serde_json::Value;
 use storages_s3::{ErrorKind, Result, names};
 
-const GOLDENS: &str = include_str!("goldens/names.json");
+const GOLDENS: &str = include_str!("../goldens/names.json");
 
 /// Runs a future whose `exists` callbacks are all ready at once.
 fn block_on<T>(fut: impl Future<Output = T>) -> T {

@@ -1,11 +1,9 @@
 //! The transport: TLS verification (bundled roots, a CA bundle, off), proxies (forwarding
 //! and CONNECT, with credentials) and resolver overrides, against real servers.
 
-mod common;
-
+use crate::common::http_proxy::HttpProxy;
+use crate::common::server::{ACCESS_KEY, SECRET_KEY, Server};
 use base64::Engine as _;
-use common::http_proxy::HttpProxy;
-use common::server::{ACCESS_KEY, SECRET_KEY, Server};
 use storages_s3::config::ObjectParameters;
 use storages_s3::http::Body;
 use storages_s3::s3::Client;

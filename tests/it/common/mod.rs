@@ -240,7 +240,6 @@ pub fn stream_of<T: Unpin + Send + 'static>(
 }
 
 /// Runs an async test body once per addressing style.
-#[macro_export]
 macro_rules! both_styles {
     ($($name:ident),* $(,)?) => {
         mod path_style {

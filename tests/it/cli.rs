@@ -1,14 +1,12 @@
 //! The `storages-s3` command, run as a process against a real server.
 #![cfg(feature = "cli")]
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::proxy::{Fault, FaultProxy};
-use common::{Bed, unique_bucket};
+use crate::common::proxy::{Fault, FaultProxy};
+use crate::common::{Bed, unique_bucket};
 
 const BIN: &str = env!("CARGO_BIN_EXE_storages-s3");
 
@@ -52,7 +50,7 @@ struct Setup {
 impl Setup {
     async fn new(tag: &str) -> Setup {
         let bed = Bed::new().await;
-        let storage = bed.storage(tag, common::Style::Path, &[]).await;
+        let storage = bed.storage(tag, crate::common::Style::Path, &[]).await;
         let bucket = storage.client().bucket().to_owned();
         let endpoint = format!("http://{}:{}", bed.endpoint_host, bed.port);
         Setup {
@@ -280,7 +278,7 @@ async fn an_interrupted_collectstatic_leaves_no_partial_object() {
     let bucket = unique_bucket("cliint");
     let endpoint = format!("http://{}", proxy.addr);
     let storage = {
-        let mut o = bed.options(&bucket, common::Style::Path);
+        let mut o = bed.options(&bucket, crate::common::Style::Path);
         o.insert("endpoint_url".into(), endpoint.clone());
         storages_s3::S3Storage::builder()
             .options(o)

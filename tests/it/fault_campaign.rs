@@ -14,15 +14,13 @@
 //! `FAULT_CAMPAIGN_OPS` and `FAULT_CAMPAIGN_SEED` change the size and the seed; against an
 //! external server (`STORAGES_S3_TEST_ENDPOINT`) the default size is 200 operations.
 
-mod common;
-
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::proxy::{Chaos, FaultProxy};
-use common::{Bed, Style, unique_bucket};
+use crate::common::proxy::{Chaos, FaultProxy};
+use crate::common::{Bed, Style, unique_bucket};
 use storages_s3::storage::collect::{CollectOptions, Event, collect};
 use storages_s3::{Error, ErrorKind, S3Storage};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};

@@ -1,13 +1,11 @@
 //! Bad input gets a typed error, loses nothing, and never shows a secret: wrong
 //! credentials, missing credentials, impossible keys and names, malformed settings.
 
-mod common;
-
 use std::sync::Arc;
 
+use crate::common::proxy::FaultProxy;
+use crate::common::{Bed, Style, unique_bucket};
 use bytes::Bytes;
-use common::proxy::FaultProxy;
-use common::{Bed, Style, unique_bucket};
 use storages_s3::config::ObjectParameters;
 use storages_s3::credentials::{Credentials, StaticProvider};
 use storages_s3::http::Body;
@@ -188,7 +186,7 @@ async fn metadata_that_cannot_be_a_header_fails_before_any_request() {
 async fn a_stream_shorter_than_declared_stores_nothing() {
     let (_bed, _proxy, client) = counted(&[]).await;
     let chunks: Vec<Result<Bytes, storages_s3::http::BoxError>> = vec![Ok(Bytes::from_static(b"only 9 b."))];
-    let body = Body::stream(Box::pin(common::stream_of(chunks)), 100);
+    let body = Body::stream(Box::pin(crate::common::stream_of(chunks)), 100);
     let e = client
         .put_object("short", body, &ObjectParameters::new())
         .await

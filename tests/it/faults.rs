@@ -2,12 +2,10 @@
 //! retried, what is not, what the caller gets when attempts run out, and that nothing
 //! partial or orphaned is left behind.
 
-mod common;
-
 use std::time::{Duration, Instant, SystemTime};
 
-use common::proxy::{Fault, FaultProxy};
-use common::{Bed, unique_bucket};
+use crate::common::proxy::{Fault, FaultProxy};
+use crate::common::{Bed, unique_bucket};
 use storages_s3::config::ObjectParameters;
 use storages_s3::http::Body;
 use storages_s3::s3::Client;
@@ -29,7 +27,7 @@ impl Faulty {
         let bed = Bed::new().await;
         let proxy = FaultProxy::start(bed.addr).await;
         let bucket = unique_bucket("fault");
-        let mut o = bed.options(&bucket, common::Style::Path);
+        let mut o = bed.options(&bucket, crate::common::Style::Path);
         o.insert("endpoint_url".into(), format!("http://{}", proxy.addr));
         for (k, v) in extra {
             o.insert((*k).into(), (*v).into());
@@ -157,7 +155,7 @@ async fn a_stream_body_is_never_retried() {
     let n = f.reset_count();
     f.proxy.push([Fault::ResetBeforeReply]);
     let chunks: Vec<Result<bytes::Bytes, storages_s3::http::BoxError>> = vec![Ok(bytes::Bytes::from_static(b"data"))];
-    let body = Body::stream(Box::pin(common::stream_of(chunks)), 4);
+    let body = Body::stream(Box::pin(crate::common::stream_of(chunks)), 4);
     let e = f
         .client
         .put_object("streamed", body, &ObjectParameters::new())

@@ -1,11 +1,9 @@
 //! Every branch of `url()` (SPEC §4.8), without a network for their shape, and against the
 //! in-process server (which checks signatures) for what a browser would do with them.
 
-mod common;
-
 use std::time::{Duration, SystemTime};
 
-use common::{Bed, Style};
+use crate::common::{Bed, Style};
 use http::Method;
 use storages_s3::ErrorKind;
 use storages_s3::storage::{S3Storage, UrlOptions};

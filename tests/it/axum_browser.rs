@@ -6,14 +6,12 @@
 //! It needs Debian's `chromium` and `chromium-driver`, which `.ci/run` installs; elsewhere it
 //! is skipped with a message, unless `STORAGES_S3_BROWSER_TESTS=1` demands it.
 
-mod common;
-
 #[allow(dead_code)]
-#[path = "../examples/axum_uploads.rs"]
+#[path = "../../examples/axum_uploads.rs"]
 mod app;
 
-use common::webdriver::{Browser, available};
-use common::{Bed, Style};
+use crate::common::webdriver::{Browser, available};
+use crate::common::{Bed, Style};
 use storages_s3::http::{Body, HttpClient, HttpConfig};
 
 async fn download(url: &str) -> Vec<u8> {

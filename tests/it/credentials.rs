@@ -1,12 +1,10 @@
 //! The credential chain end to end, against local fakes of the services on 127.0.0.1
-//! (`common::metadata`): shared profile files, `credential_process`, STS AssumeRole (SigV4
+//! (`crate::common::metadata`): shared profile files, `credential_process`, STS AssumeRole (SigV4
 //! checked) and AssumeRoleWithWebIdentity, the container endpoint, IMDSv2, caching and
 //! refresh, the default chain, and that no secret ever shows in an error or `Debug`.
 //!
 //! Nothing here reads the process environment or the real `~/.aws`: every provider gets a
 //! map as its environment and a temporary directory as its home.
-
-mod common;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -22,7 +20,7 @@ use storages_s3::credentials::{
 use storages_s3::http::{Body, HttpClient, HttpConfig};
 use storages_s3::{ErrorKind, Settings};
 
-use common::metadata::{
+use crate::common::metadata::{
     self, FakeServer, IMDS_ROLE, Reply, StsLog, credentials_json, refused_url, sts_error, sts_reply,
 };
 
@@ -1237,8 +1235,8 @@ async fn custom_chains_and_the_s3_client() {
     );
     assert_eq!(chain.sources(), ["fixed"]);
     let provider: Arc<dyn ProvideCredentials> = Arc::new(CachedProvider::new(Arc::new(chain)));
-    let bed = common::Bed::new().await;
-    let mut o = bed.options(&common::unique_bucket("customcreds"), common::Style::Path);
+    let bed = crate::common::Bed::new().await;
+    let mut o = bed.options(&crate::common::unique_bucket("customcreds"), crate::common::Style::Path);
     o.remove("access_key");
     o.remove("secret_key");
     let storage = storages_s3::S3Storage::builder()

@@ -1,13 +1,11 @@
 //! `S3Storage` against a real server: every method, and every setting that changes what is
 //! stored, in path and virtual-hosted style.
 
-mod common;
-
 use std::time::{Duration, SystemTime};
 
+use crate::common::proxy::Fault;
+use crate::common::{Bed, Style};
 use bytes::Bytes;
-use common::proxy::Fault;
-use common::{Bed, Style};
 use storages_s3::ErrorKind;
 use storages_s3::config::ObjectParameters;
 use storages_s3::storage::{Content, S3Storage, Storage, UrlOptions};
@@ -179,7 +177,7 @@ async fn acl_headers_follow_the_original_rules() {
 #[tokio::test]
 async fn the_parameters_hook_sees_the_key() {
     let bed = Bed::new().await;
-    let bucket = common::unique_bucket("hook");
+    let bucket = crate::common::unique_bucket("hook");
     let o = bed.options(&bucket, Style::Path);
     let s = S3Storage::builder()
         .options(o)
@@ -300,7 +298,7 @@ async fn a_taken_name_cannot_be_retried_for_a_stream() {
     );
     let a = s.clone();
     let first = tokio::spawn(async move {
-        let stream = common::stream_of(vec![Ok::<_, std::io::Error>(Bytes::from_static(b"streamed"))]);
+        let stream = crate::common::stream_of(vec![Ok::<_, std::io::Error>(Bytes::from_static(b"streamed"))]);
         a.save("log.txt", Content::from_stream(stream), None).await
     });
     tokio::time::sleep(Duration::from_millis(100)).await;

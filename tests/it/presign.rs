@@ -1,12 +1,10 @@
 //! Presigned URLs (SigV4 and SigV2) used by a plain HTTP client against a server that
 //! checks them.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Bed, Style};
+use crate::common::{Bed, Style};
 use http::Method;
 use storages_s3::config::ObjectParameters;
 use storages_s3::credentials::{Credentials, StaticProvider};

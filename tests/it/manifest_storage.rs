@@ -2,13 +2,11 @@
 //! stores exactly what Django stored, `url()` resolves through the manifest, a second run
 //! uploads nothing, and a manifest written by Django is read as it is.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::{Bed, Style};
+use crate::common::{Bed, Style};
 use sha2::Digest as _;
 use storages_s3::storage::collect::{CollectOptions, collect};
 use storages_s3::storage::{S3ManifestStaticStorage, S3Storage};
@@ -61,7 +59,7 @@ async fn stored(storage: &S3Storage) -> BTreeMap<String, String> {
 
 async fn collectstatic_matches_django(style: Style) {
     let bed = Bed::new().await;
-    let bucket = common::unique_bucket("manifest");
+    let bucket = crate::common::unique_bucket("manifest");
     let first = S3Storage::builder()
         .options(bed.options(&bucket, style))
         .no_globals()
@@ -140,7 +138,7 @@ async fn collectstatic_matches_django(style: Style) {
 #[tokio::test]
 async fn a_manifest_written_by_django_is_read() {
     let bed = Bed::new().await;
-    let bucket = common::unique_bucket("djangomanifest");
+    let bucket = crate::common::unique_bucket("djangomanifest");
     let plain = S3Storage::builder()
         .options(bed.options(&bucket, Style::Path))
         .option("location", "static")
@@ -179,7 +177,7 @@ async fn a_manifest_written_by_django_is_read() {
 #[tokio::test]
 async fn a_missing_reference_fails_like_django_and_stores_no_manifest() {
     let bed = Bed::new().await;
-    let bucket = common::unique_bucket("missingref");
+    let bucket = crate::common::unique_bucket("missingref");
     let plain = S3Storage::builder()
         .options(bed.options(&bucket, Style::Path))
         .no_globals()

@@ -1,0 +1,24 @@
+//! The integration tests: one binary, so that the test server and the helpers in `common`
+//! compile and link once. Each module runs against a real S3 server started in process
+//! (or the external one that `STORAGES_S3_TEST_ENDPOINT` names).
+
+#[macro_use]
+mod common;
+
+mod axum_browser;
+mod bad_input;
+mod blocking;
+mod cli;
+mod credentials;
+mod fault_campaign;
+mod faults;
+mod fs_storage;
+mod manifest_goldens;
+mod manifest_storage;
+mod names_goldens;
+mod presign;
+mod presigned_post;
+mod s3_ops;
+mod storage;
+mod transport;
+mod urls;

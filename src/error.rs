@@ -51,6 +51,9 @@ pub enum ErrorKind {
     Io,
     /// A multipart upload was abandoned: its parts were discarded and nothing was stored.
     Aborted,
+    /// More data than the caller's bound: a body larger than the limit given to
+    /// `collect`, a listing with more entries than `collect_up_to` takes.
+    LimitExceeded,
     /// The operation does not exist for this storage or file (the original's
     /// `NotImplementedError` and `AttributeError`: accessed time on S3, reading a file opened
     /// for writing, ...).
@@ -74,6 +77,7 @@ impl ErrorKind {
             ErrorKind::Transport => "transport error",
             ErrorKind::Io => "i/o error",
             ErrorKind::Aborted => "upload aborted",
+            ErrorKind::LimitExceeded => "limit exceeded",
             ErrorKind::Unsupported => "unsupported",
         }
     }

@@ -13,22 +13,33 @@ use crate::config::ObjectParameters;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::ResponseBody;
 use crate::s3::Client;
-use crate::s3::ops::get_object::ByteRange;
+use crate::s3::ops::get_object::{ByteRange, Expect, Served};
 
-type Reopen = Pin<Box<dyn Future<Output = Result<ResponseBody>> + Send>>;
+type Reopen = Pin<Box<dyn Future<Output = Result<(Served, ResponseBody)>> + Send>>;
 
 /// An object's bytes as they arrive. When the connection breaks or stalls, the rest is
 /// requested again from the last byte received (`Range`), pinned to the same ETag
 /// (`If-Match`) so that a concurrent overwrite is an error rather than mixed content.
+///
+/// Every reply is checked against what was asked before its bytes are handed on
+/// ([`check_reply`](crate::s3::ops::get_object)): a reply for another range, another
+/// version or another size is an error, and a whole object sent for a range (a server or
+/// proxy that ignores `Range`) is cut down to the range.
 pub struct ObjectBody {
     client: Client,
     key: String,
     params: ObjectParameters,
     etag: Option<String>,
-    /// Offset in the object of the next byte expected.
+    /// The object's size.
+    total: u64,
+    /// Offset in the object of the next byte the caller gets.
     next: u64,
-    /// Offset of the last byte expected, `None` for an empty object.
+    /// Offset of the last byte the caller gets, `None` when it gets none.
     last: Option<u64>,
+    /// Offset in the object of the next byte the current reply carries.
+    at: u64,
+    /// Offset of the last byte the current reply announced.
+    reply_last: Option<u64>,
     resumes_left: u32,
     body: Option<ResponseBody>,
     reopen: Option<Reopen>,
@@ -46,14 +57,12 @@ impl fmt::Debug for ObjectBody {
 }
 
 impl ObjectBody {
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         client: Client,
         key: String,
         params: ObjectParameters,
         etag: Option<String>,
-        first: u64,
-        last: Option<u64>,
+        served: Served,
         resumes: u32,
         body: ResponseBody,
     ) -> Self {
@@ -62,12 +71,15 @@ impl ObjectBody {
             key,
             params,
             etag,
-            next: first,
-            last,
+            total: served.total,
+            next: served.first,
+            last: served.last,
+            at: served.reply_first,
+            reply_last: served.reply_last,
             resumes_left: resumes,
             body: Some(body),
             reopen: None,
-            done: false,
+            done: served.last.is_none(),
         }
     }
 
@@ -87,17 +99,47 @@ impl ObjectBody {
     /// The whole rest of the body, refusing more than `limit` bytes.
     pub async fn collect(mut self, limit: usize) -> Result<Bytes> {
         if self.remaining() > limit as u64 {
-            return Err(Error::new(ErrorKind::Io, format!("object larger than {limit} bytes")));
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                format!("object larger than {limit} bytes"),
+            ));
         }
         let mut buf = BytesMut::with_capacity(self.remaining() as usize);
         while let Some(chunk) = self.chunk().await {
             let chunk = chunk?;
             if buf.len() + chunk.len() > limit {
-                return Err(Error::new(ErrorKind::Io, format!("object larger than {limit} bytes")));
+                return Err(Error::new(
+                    ErrorKind::LimitExceeded,
+                    format!("object larger than {limit} bytes"),
+                ));
             }
             buf.extend_from_slice(&chunk);
         }
         Ok(buf.freeze())
+    }
+
+    /// The part of a piece of the current reply that the caller asked for, if any.
+    fn take(&mut self, chunk: Bytes) -> Result<Option<Bytes>> {
+        let len = chunk.len() as u64;
+        let beyond = match self.reply_last {
+            Some(reply_last) => self.at + len > reply_last + 1,
+            None => len > 0,
+        };
+        if beyond {
+            return Err(Error::new(
+                ErrorKind::InvalidResponse,
+                "the server sent more bytes than its reply announced",
+            ));
+        }
+        let Some(last) = self.last else { return Ok(None) };
+        let from = self.next.saturating_sub(self.at).min(len);
+        let to = (last + 1).saturating_sub(self.at).min(len);
+        self.at += len;
+        if from >= to {
+            return Ok(None);
+        }
+        self.next += to - from;
+        Ok(Some(chunk.slice(from as usize..to as usize)))
     }
 
     fn resume(&mut self, error: Error) -> std::result::Result<(), Error> {
@@ -112,11 +154,17 @@ impl ObjectBody {
         let key = self.key.clone();
         let params = self.params.clone();
         let etag = self.etag.clone();
-        let range = ByteRange::Inclusive(self.next, last);
+        let expect_range = ByteRange::Inclusive(self.next, last);
+        let total = self.total;
         self.body = None;
         self.reopen = Some(Box::pin(async move {
-            let resp = client.get_raw(&key, Some(range), &params, etag.as_deref()).await?;
-            Ok(resp.into_body())
+            let expect = Expect {
+                range: Some(expect_range),
+                etag: etag.as_deref(),
+                total: Some(total),
+            };
+            let reply = client.get_checked(&key, &params, &expect).await?;
+            Ok((reply.served, reply.body))
         }));
         Ok(())
     }
@@ -129,12 +177,16 @@ impl Stream for ObjectBody {
         let this = &mut *self;
         loop {
             if this.done {
+                // A whole object sent for a range is left unread past the range.
+                this.body = None;
                 return Poll::Ready(None);
             }
             if let Some(reopen) = &mut this.reopen {
                 match ready!(reopen.as_mut().poll(cx)) {
-                    Ok(body) => {
+                    Ok((served, body)) => {
                         this.reopen = None;
+                        this.at = served.reply_first;
+                        this.reply_last = served.reply_last;
                         this.body = Some(body);
                     }
                     Err(e) => {
@@ -149,18 +201,22 @@ impl Stream for ObjectBody {
                 return Poll::Ready(None);
             };
             let outcome = match ready!(Pin::new(body).poll_next(cx)) {
-                Some(Ok(chunk)) => {
-                    let expected = this.remaining();
-                    if chunk.len() as u64 > expected && this.last.is_some() {
-                        this.done = true;
-                        return Poll::Ready(Some(Err(Error::new(
-                            ErrorKind::InvalidResponse,
-                            "the server sent more bytes than the object has",
-                        ))));
+                Some(Ok(chunk)) => match this.take(chunk) {
+                    Ok(Some(piece)) => {
+                        // All asked for, and the reply goes on (a whole object sent for a
+                        // range): stop here. A reply that ends with the range is read to
+                        // its end, so that its connection goes back to the pool.
+                        this.done = this.remaining() == 0 && this.reply_last.is_some_and(|l| this.at <= l);
+                        return Poll::Ready(Some(Ok(piece)));
                     }
-                    this.next += chunk.len() as u64;
-                    return Poll::Ready(Some(Ok(chunk)));
-                }
+                    Ok(None) => continue,
+                    Err(e) => {
+                        this.done = true;
+                        return Poll::Ready(Some(Err(e
+                            .with_operation("GetObject")
+                            .with_object(this.client.bucket(), Some(&this.key)))));
+                    }
+                },
                 Some(Err(e)) => e,
                 None if this.remaining() == 0 => {
                     this.done = true;

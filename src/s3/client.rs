@@ -21,7 +21,7 @@ use crate::s3::addressing::{Addressing, Target, encode_query};
 use crate::s3::body::ObjectBody;
 use crate::s3::list::{ListObjects, ListUploads};
 use crate::s3::ops::copy_object::MetadataDirective;
-use crate::s3::ops::get_object::{ByteRange, ContentRange};
+use crate::s3::ops::get_object::{ByteRange, ContentRange, Expect, Served};
 use crate::s3::ops::list_objects::ListObjectsInput;
 use crate::s3::ops::put_object::{PutObjectOutput, WriteOptions};
 use crate::s3::ops::upload_part::UploadedPart;
@@ -537,7 +537,8 @@ impl Client {
     }
 
     /// GetObject of the version whose ETag is `if_match` (412 `PreconditionFailed` when
-    /// the object has changed since).
+    /// the object has changed since, or when a server that ignores `If-Match` sends another
+    /// version).
     pub async fn get_object_if_match(
         &self,
         key: &str,
@@ -545,44 +546,63 @@ impl Client {
         params: &ObjectParameters,
         if_match: Option<&str>,
     ) -> Result<GetObjectOutput> {
-        let resp = self.get_raw(key, range, params, if_match).await?;
-        let (head, content_range) = self.context(ops::get_object::parse(resp.headers()), "GetObject", Some(key))?;
-        let (first, last) = match (content_range, head.content_length) {
-            (Some(r), _) => (r.first, Some(r.last)),
-            (None, 0) => (0, None),
-            (None, len) => (0, Some(len - 1)),
+        let expect = Expect {
+            range,
+            etag: if_match,
+            total: None,
         };
+        self.get_object_expecting(key, params, &expect).await
+    }
+
+    /// GetObject whose reply must match `expect` (the range asked, the ETag pinned, the
+    /// object's size when known) before any byte of it reaches the caller.
+    pub(crate) async fn get_object_expecting(
+        &self,
+        key: &str,
+        params: &ObjectParameters,
+        expect: &Expect<'_>,
+    ) -> Result<GetObjectOutput> {
+        let reply = self.get_checked(key, params, expect).await?;
         let body = ObjectBody::new(
             self.clone(),
             key.to_owned(),
             params.read_parameters(),
-            head.etag.clone(),
-            first,
-            last,
+            reply.head.etag.clone(),
+            reply.served,
             self.inner.options.transfer.num_download_attempts.saturating_sub(1),
-            resp.into_body(),
+            reply.body,
         );
         Ok(GetObjectOutput {
-            head,
-            range: content_range,
+            head: reply.head,
+            range: reply.range,
             body,
         })
     }
 
-    /// One GetObject request.
-    pub(crate) async fn get_raw(
+    /// One GetObject request, its reply checked against `expect`.
+    pub(crate) async fn get_checked(
         &self,
         key: &str,
-        range: Option<ByteRange>,
         params: &ObjectParameters,
-        if_match: Option<&str>,
-    ) -> Result<Response<ResponseBody>> {
+        expect: &Expect<'_>,
+    ) -> Result<CheckedReply> {
         let op = self.context(
-            ops::get_object::request(key, range, params, if_match),
+            ops::get_object::request(key, expect.range, params, expect.etag),
             "GetObject",
             Some(key),
         )?;
-        self.send(op).await
+        let resp = self.send(op).await?;
+        let checked = ops::get_object::parse(resp.headers()).and_then(|(head, range)| {
+            let served = ops::get_object::check_reply(resp.status().as_u16(), &head, range, expect)?;
+            Ok((head, range, served))
+        });
+        let (head, range, served) = self.context(checked, "GetObject", Some(key))?;
+        Ok(CheckedReply {
+            head,
+            range,
+            served,
+            body: resp.into_body(),
+        })
     }
 
     /// PutObject of a body in memory or a stream of known length.
@@ -1053,6 +1073,14 @@ async fn read_error(resp: Response<ResponseBody>) -> ServiceError {
         service.message = parts.status.canonical_reason().unwrap_or("").to_owned();
     }
     service
+}
+
+/// A GetObject reply that matched what was asked.
+pub(crate) struct CheckedReply {
+    pub(crate) head: ObjectHead,
+    pub(crate) range: Option<ContentRange>,
+    pub(crate) served: Served,
+    pub(crate) body: ResponseBody,
 }
 
 /// What GetObject returns: the object's headers and its bytes as a stream.

@@ -1,7 +1,9 @@
 //! Listings as streams of pages that follow continuation tokens (or markers) to the end.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
@@ -14,6 +16,22 @@ use crate::s3::ops::list_objects::{ListObjectsInput, PageToken};
 use crate::s3::xml::{ListMultipartUploadsPage, ListObjectsPage, MultipartUploadSummary, ObjectSummary};
 
 type PageFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send>>;
+
+/// Entries (objects and common prefixes) that [`ListObjects::collect_all`] gathers at most.
+pub const COLLECT_LIMIT: usize = 1_000_000;
+
+/// The continuation tokens (or markers) a listing has followed, kept as keyed hashes: a
+/// server that sends one again (A, B, A, ...) would have the listing run for ever.
+#[derive(Default)]
+struct Seen(HashSet<u64>, RandomState);
+
+impl Seen {
+    /// Records `token`; false if it was seen before.
+    fn first_time(&mut self, token: &impl Hash) -> bool {
+        let hash = self.1.hash_one(token);
+        self.0.insert(hash)
+    }
+}
 
 /// The pages of a listing ([`Client::list_objects`]). Each page costs one request; the
 /// next one is requested only when asked for.
@@ -36,6 +54,7 @@ pub struct ListObjects {
     version: ListObjectsVersion,
     input: ListObjectsInput,
     token: Option<PageToken>,
+    seen: Seen,
     pending: Option<PageFuture<(ListObjectsPage, Option<PageToken>)>>,
     done: bool,
 }
@@ -56,6 +75,7 @@ impl ListObjects {
             version,
             input,
             token: None,
+            seen: Seen::default(),
             pending: None,
             done: false,
         }
@@ -66,11 +86,27 @@ impl ListObjects {
         std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
     }
 
-    /// Every object and common prefix, across all pages.
-    pub async fn collect_all(mut self) -> Result<(Vec<ObjectSummary>, Vec<String>)> {
+    /// Every object and common prefix, across all pages, up to [`COLLECT_LIMIT`] entries
+    /// (an [`ErrorKind::LimitExceeded`] error beyond: read larger listings page by page).
+    pub async fn collect_all(self) -> Result<(Vec<ObjectSummary>, Vec<String>)> {
+        self.collect_up_to(COLLECT_LIMIT).await
+    }
+
+    /// Every object and common prefix, across all pages; more than `limit` entries in all
+    /// is an [`ErrorKind::LimitExceeded`] error, so that memory stays bounded by what the
+    /// caller accepts whatever the server sends.
+    pub async fn collect_up_to(mut self, limit: usize) -> Result<(Vec<ObjectSummary>, Vec<String>)> {
         let (mut objects, mut prefixes) = (Vec::new(), Vec::new());
         while let Some(page) = self.next_page().await {
             let page = page?;
+            if objects.len() + prefixes.len() + page.objects.len() + page.common_prefixes.len() > limit {
+                return Err(Error::new(
+                    ErrorKind::LimitExceeded,
+                    format!("the listing has more than {limit} entries: read it page by page"),
+                )
+                .with_operation("ListObjects")
+                .with_object(self.client.bucket(), self.input.prefix.as_deref()));
+            }
             objects.extend(page.objects);
             prefixes.extend(page.common_prefixes);
         }
@@ -99,12 +135,14 @@ impl Stream for ListObjects {
         this.pending = None;
         Poll::Ready(Some(match result {
             Ok((page, next)) => {
-                if next.is_some() && next == this.token {
+                if next.as_ref().is_some_and(|t| !this.seen.first_time(t)) {
                     this.done = true;
                     return Poll::Ready(Some(Err(Error::new(
                         ErrorKind::InvalidResponse,
-                        "the server returned the same continuation token twice",
-                    ))));
+                        "the server sent a continuation token it had sent before: the listing would never end",
+                    )
+                    .with_operation("ListObjects")
+                    .with_object(this.client.bucket(), this.input.prefix.as_deref()))));
                 }
                 this.done = next.is_none();
                 this.token = next;
@@ -123,6 +161,7 @@ pub struct ListUploads {
     client: Client,
     prefix: Option<String>,
     markers: Option<(Option<String>, Option<String>)>,
+    seen: Seen,
     pending: Option<PageFuture<ListMultipartUploadsPage>>,
     done: bool,
 }
@@ -142,6 +181,7 @@ impl ListUploads {
             client,
             prefix,
             markers: None,
+            seen: Seen::default(),
             pending: None,
             done: false,
         }
@@ -185,7 +225,7 @@ impl Stream for ListUploads {
         Poll::Ready(Some(match result {
             Ok(page) => {
                 let next = (page.next_key_marker.clone(), page.next_upload_id_marker.clone());
-                if page.is_truncated && (next.0.is_none() || Some(&next) == this.markers.as_ref()) {
+                if page.is_truncated && (next.0.is_none() || !this.seen.first_time(&next)) {
                     this.done = true;
                     return Poll::Ready(Some(Err(Error::new(
                         ErrorKind::InvalidResponse,

@@ -109,23 +109,29 @@ fn text(headers: &HeaderMap, name: &str) -> Option<String> {
 impl ObjectHead {
     /// Reads the object's headers from a reply.
     pub fn from_headers(headers: &HeaderMap) -> Result<ObjectHead> {
-        let content_length = match headers.get(http::header::CONTENT_LENGTH) {
-            Some(v) => v
-                .to_str()
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| Error::new(ErrorKind::InvalidResponse, "Content-Length is not a number"))?,
+        // Several Content-Length headers that disagree leave the size unknown: refused,
+        // as HTTP requires (hyper checks bodies, but a HEAD reply has none).
+        let mut lengths = headers.get_all(http::header::CONTENT_LENGTH).iter();
+        let content_length = match lengths.next() {
+            Some(v) => {
+                let n: u64 = v
+                    .to_str()
+                    .ok()
+                    .and_then(|s| s.trim().parse().ok())
+                    .ok_or_else(|| Error::new(ErrorKind::InvalidResponse, "Content-Length is not a number"))?;
+                if lengths.any(|other| other.to_str().ok().and_then(|s| s.trim().parse().ok()) != Some(n)) {
+                    return Err(Error::new(
+                        ErrorKind::InvalidResponse,
+                        "the reply has several Content-Length headers that disagree",
+                    ));
+                }
+                n
+            }
             None => 0,
         };
-        let last_modified = match text(headers, "last-modified") {
-            Some(s) => Some(httpdate::parse_http_date(&s).map_err(|_| {
-                Error::new(
-                    ErrorKind::InvalidResponse,
-                    format!("Last-Modified {s:?} is not an HTTP date"),
-                )
-            })?),
-            None => None,
-        };
+        // A date S3 clients cannot read (before 1970, after 9999, or not a date) is left
+        // out, as listings do, rather than failing the whole reply.
+        let last_modified = text(headers, "last-modified").and_then(|s| httpdate::parse_http_date(&s).ok());
         let metadata = headers
             .iter()
             .filter_map(|(k, v)| {

@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite, ReadBuf};
 use crate::config::ObjectParameters;
 use crate::error::{Error, ErrorKind, Result};
 use crate::s3::multipart::Upload;
-use crate::s3::ops::get_object::ByteRange;
+use crate::s3::ops::get_object::{ByteRange, Expect};
 use crate::s3::{Client, ObjectBody, ObjectHead};
 use crate::storage::gzip::Decompressor;
 
@@ -63,10 +63,15 @@ struct Reader {
     pos: u64,
     body: Option<ObjectBody>,
     opening: Option<BoxFuture<Result<ObjectBody>>>,
+    /// Bytes received and not yet read (plain objects).
     pending: Bytes,
+    /// The inflater of a gzip object, fed from `body` only as reads ask for more.
     decompressor: Option<Decompressor>,
     /// Decompressed bytes still to drop before `pos` (seeks in gzip objects).
     skip: u64,
+    /// Scratch space the dropped bytes are inflated into.
+    scratch: Vec<u8>,
+    /// The stream has ended.
     eof: bool,
 }
 
@@ -86,67 +91,107 @@ impl Reader {
         let from = if self.gzip { 0 } else { self.pos };
         self.skip = if self.gzip { self.pos } else { 0 };
         self.decompressor = self.gzip.then(Decompressor::new);
-        let (client, key, params, etag) = (
+        let (client, key, params, etag, total) = (
             self.client.clone(),
             self.key.clone(),
             self.params.clone(),
             self.head.etag.clone(),
+            self.head.content_length,
         );
         self.opening = Some(Box::pin(async move {
-            let range = (from > 0).then_some(ByteRange::From(from));
-            Ok(client
-                .get_object_if_match(&key, range, &params, etag.as_deref())
-                .await?
-                .body)
+            let expect = Expect {
+                range: (from > 0).then_some(ByteRange::From(from)),
+                etag: etag.as_deref(),
+                total: Some(total),
+            };
+            Ok(client.get_object_expecting(&key, &params, &expect).await?.body)
         }));
     }
 
-    /// Fills `pending` with the next bytes to return; `Ok(false)` at the end.
-    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool>> {
+    /// The next piece of the stored bytes, opening the stream when needed; `None` at the end.
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>>> {
+        if self.body.is_none() && self.opening.is_none() {
+            self.open_stream();
+        }
+        if let Some(opening) = &mut self.opening {
+            let body = ready!(opening.as_mut().poll(cx));
+            self.opening = None;
+            self.body = Some(body?);
+        }
+        let body = self.body.as_mut().expect("stream open");
+        match ready!(Pin::new(body).poll_next(cx)) {
+            Some(chunk) => Poll::Ready(chunk.map(Some)),
+            None => {
+                self.body = None;
+                Poll::Ready(Ok(None))
+            }
+        }
+    }
+
+    /// Reads stored bytes as they are (objects without `Content-Encoding: gzip`).
+    fn poll_read_plain(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<Result<()>> {
+        while self.pending.is_empty() {
+            if self.eof || self.pos >= self.head.content_length {
+                return Poll::Ready(Ok(()));
+            }
+            match ready!(self.poll_chunk(cx))? {
+                Some(chunk) => self.pending = chunk,
+                None => self.eof = true,
+            }
+        }
+        let n = self.pending.len().min(buf.remaining());
+        buf.put_slice(&self.pending.split_to(n));
+        self.pos += n as u64;
+        Poll::Ready(Ok(()))
+    }
+
+    /// Reads inflated bytes: the inflater works only as far as this read (or a seek's
+    /// skip) asks, and takes more stored bytes only when it needs them.
+    fn poll_read_gzip(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<Result<()>> {
         loop {
-            if !self.pending.is_empty() {
-                return Poll::Ready(Ok(true));
+            if self.eof && self.decompressor.is_none() {
+                return Poll::Ready(Ok(()));
             }
-            if self.eof {
-                return Poll::Ready(Ok(false));
-            }
-            if self.body.is_none() && self.opening.is_none() {
-                if !self.gzip && self.pos >= self.head.content_length {
-                    self.eof = true;
-                    continue;
-                }
+            if self.body.is_none() && self.opening.is_none() && self.decompressor.is_none() {
                 self.open_stream();
             }
-            if let Some(opening) = &mut self.opening {
-                let body = ready!(opening.as_mut().poll(cx));
-                self.opening = None;
-                self.body = Some(body?);
-            }
-            let body = self.body.as_mut().expect("stream open");
-            let chunk = match ready!(Pin::new(body).poll_next(cx)) {
-                Some(chunk) => chunk?,
-                None => {
-                    self.body = None;
-                    self.eof = true;
-                    match self.decompressor.take() {
-                        Some(d) => d.finish()?,
-                        None => continue,
+            if let Some(d) = &mut self.decompressor {
+                let got = if self.skip > 0 {
+                    let want = self.skip.min(SCRATCH as u64) as usize;
+                    self.scratch.resize(SCRATCH, 0);
+                    d.read(&mut self.scratch[..want])?
+                } else {
+                    d.read(buf.initialize_unfilled())?
+                };
+                match got {
+                    Some(0) => {
+                        self.decompressor = None;
+                        self.scratch = Vec::new();
+                        self.eof = true;
+                        continue;
                     }
+                    Some(n) if self.skip > 0 => {
+                        self.skip -= n as u64;
+                        continue;
+                    }
+                    Some(n) => {
+                        buf.advance(n);
+                        self.pos += n as u64;
+                        return Poll::Ready(Ok(()));
+                    }
+                    None => {}
                 }
-            };
-            let mut out = match &mut self.decompressor {
-                Some(d) => d.push(&chunk)?,
-                None => chunk,
-            };
-            if self.skip > 0 {
-                let drop = (self.skip as usize).min(out.len());
-                out = out.slice(drop..);
-                self.skip -= drop as u64;
             }
-            self.pending = out;
+            match ready!(self.poll_chunk(cx))? {
+                Some(chunk) => self.decompressor.as_mut().expect("gzip stream").push(chunk),
+                None => self.decompressor.as_mut().expect("gzip stream").end(),
+            }
         }
     }
 }
+
+/// Inflated bytes dropped per step when a seek lands inside a gzip object.
+const SCRATCH: usize = 16 * 1024;
 
 /// The write side: the upload, and the flush or close in progress.
 struct Writer {
@@ -252,6 +297,7 @@ impl S3File {
             pending: Bytes::new(),
             decompressor: None,
             skip: 0,
+            scratch: Vec::new(),
             eof: false,
             head,
         };
@@ -389,13 +435,12 @@ impl AsyncRead for S3File {
         if buf.remaining() == 0 {
             return Poll::Ready(Ok(()));
         }
-        if !ready!(r.poll_fill(cx)).map_err(io::Error::from)? {
-            return Poll::Ready(Ok(()));
-        }
-        let n = r.pending.len().min(buf.remaining());
-        buf.put_slice(&r.pending.split_to(n));
-        r.pos += n as u64;
-        Poll::Ready(Ok(()))
+        let read = if r.gzip {
+            r.poll_read_gzip(cx, buf)
+        } else {
+            r.poll_read_plain(cx, buf)
+        };
+        read.map_err(io::Error::from)
     }
 }
 

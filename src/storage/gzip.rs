@@ -2,11 +2,14 @@
 //! no file name: the same bytes give the same object, as in the original) and streaming
 //! decompression of objects stored with `Content-Encoding: gzip`.
 
-use std::io::Write as _;
+use std::collections::VecDeque;
+use std::fmt;
+use std::io::{BufRead, Read, Write as _};
 
 use bytes::Bytes;
 use flate2::Compression;
-use flate2::write::{GzEncoder, MultiGzDecoder};
+use flate2::bufread::MultiGzDecoder;
+use flate2::write::GzEncoder;
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -63,9 +66,60 @@ pub fn compress(data: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
-/// A streaming gzip decompressor (several members allowed, as `gzip` concatenates them).
+/// Compressed bytes waiting for the decoder. Reading from it when it is empty says
+/// `WouldBlock` until [`Decompressor::end`] (flate2's gzip decoder keeps its place and
+/// asks again), so the decoder only ever holds what the network already delivered.
+#[derive(Default)]
+struct Input {
+    chunks: VecDeque<Bytes>,
+    ended: bool,
+}
+
+impl Read for Input {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Input {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        while self.chunks.front().is_some_and(Bytes::is_empty) {
+            self.chunks.pop_front();
+        }
+        match self.chunks.front() {
+            Some(chunk) => Ok(chunk),
+            None if self.ended => Ok(&[]),
+            None => Err(std::io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        if let Some(chunk) = self.chunks.front_mut() {
+            let _ = chunk.split_to(n.min(chunk.len()));
+        }
+    }
+}
+
+/// A streaming gzip decompressor (several members allowed, as `gzip` concatenates them)
+/// that inflates only as much as its reader asks for: memory follows the reads, never the
+/// compression ratio (a small gzip bomb does not become gigabytes in memory).
+///
+/// ```
+/// use storages_s3::storage::gzip::{Decompressor, compress};
+///
+/// let mut d = Decompressor::new();
+/// d.push(compress(&[0u8; 100_000]));
+/// d.end();
+/// let mut out = [1u8; 4096];
+/// assert_eq!(d.read(&mut out).unwrap(), Some(4096)); // never more than asked
+/// assert!(out.iter().all(|b| *b == 0));
+/// ```
 pub struct Decompressor {
-    decoder: MultiGzDecoder<Vec<u8>>,
+    decoder: MultiGzDecoder<Input>,
 }
 
 impl Default for Decompressor {
@@ -74,33 +128,74 @@ impl Default for Decompressor {
     }
 }
 
+impl fmt::Debug for Decompressor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Decompressor").finish_non_exhaustive()
+    }
+}
+
 impl Decompressor {
     /// A new decompressor.
     pub fn new() -> Self {
         Decompressor {
-            decoder: MultiGzDecoder::new(Vec::new()),
+            decoder: MultiGzDecoder::new(Input::default()),
         }
     }
 
-    fn invalid(e: std::io::Error) -> Error {
-        Error::new(ErrorKind::InvalidResponse, "the object is not valid gzip").with_source(e)
+    /// Queues compressed bytes.
+    pub fn push(&mut self, data: Bytes) {
+        self.decoder.get_mut().chunks.push_back(data);
     }
 
-    /// Decompresses `data`; returns the bytes decoded so far.
-    pub fn push(&mut self, data: &[u8]) -> Result<Bytes> {
-        self.decoder.write_all(data).map_err(Self::invalid)?;
-        Ok(Bytes::from(std::mem::take(self.decoder.get_mut())))
+    /// Says that no more compressed bytes will come: a stream that stops midway is then
+    /// an error.
+    pub fn end(&mut self) {
+        self.decoder.get_mut().ended = true;
     }
 
-    /// Ends the stream; an incomplete gzip stream is an error.
-    pub fn finish(self) -> Result<Bytes> {
-        self.decoder.finish().map(Bytes::from).map_err(Self::invalid)
+    /// Whether compressed bytes are queued and not yet decoded.
+    pub fn has_input(&self) -> bool {
+        self.decoder.get_ref().chunks.iter().any(|c| !c.is_empty())
+    }
+
+    /// Inflates into `out`: `Some(n)` bytes (`Some(0)` at the end of the stream, after
+    /// [`end`](Decompressor::end)), or `None` when more compressed bytes are needed first.
+    /// Invalid or truncated gzip is an [`ErrorKind::InvalidResponse`] error.
+    pub fn read(&mut self, out: &mut [u8]) -> Result<Option<usize>> {
+        if out.is_empty() {
+            return Ok(Some(0));
+        }
+        loop {
+            match self.decoder.read(out) {
+                Ok(n) => return Ok(Some(n)),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(None),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(Error::new(ErrorKind::InvalidResponse, "the object is not valid gzip").with_source(e));
+                }
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Everything `d` gives, read `step` bytes at a time (`None`: it wants more input).
+    fn drain(d: &mut Decompressor, step: usize, out: &mut Vec<u8>) -> Result<Option<usize>> {
+        let mut buf = vec![0u8; step];
+        loop {
+            match d.read(&mut buf)? {
+                Some(0) => return Ok(Some(0)),
+                Some(n) => {
+                    assert!(n <= step);
+                    out.extend_from_slice(&buf[..n]);
+                }
+                None => return Ok(None),
+            }
+        }
+    }
 
     #[test]
     fn deterministic_header_and_round_trip() {
@@ -115,22 +210,55 @@ mod tests {
         }
         streamed.extend_from_slice(&c.finish());
         assert_eq!(streamed, z.to_vec(), "streaming gives the same bytes");
-        let mut d = Decompressor::new();
-        let mut out = Vec::new();
-        for piece in z.chunks(1000) {
-            out.extend_from_slice(&d.push(piece).unwrap());
+        // Fed in pieces of every size, read in pieces of every size.
+        for (piece, step) in [(1, 7), (1000, 1), (1000, 65_536), (z.len(), 3)] {
+            let mut d = Decompressor::new();
+            let mut out = Vec::new();
+            for chunk in z.chunks(piece) {
+                d.push(Bytes::copy_from_slice(chunk));
+                assert_eq!(drain(&mut d, step, &mut out).unwrap(), None);
+            }
+            d.end();
+            assert_eq!(drain(&mut d, step, &mut out).unwrap(), Some(0));
+            assert_eq!(out, data, "pieces of {piece}, reads of {step}");
         }
-        out.extend_from_slice(&d.finish().unwrap());
-        assert_eq!(out, data);
+    }
+
+    #[test]
+    fn several_members_are_one_stream() {
+        let mut both = compress(b"hello ").to_vec();
+        both.extend_from_slice(&compress(b"world"));
+        let mut d = Decompressor::new();
+        d.push(Bytes::from(both));
+        d.end();
+        let mut out = Vec::new();
+        assert_eq!(drain(&mut d, 2, &mut out).unwrap(), Some(0));
+        assert_eq!(out, b"hello world");
+    }
+
+    #[test]
+    fn a_bomb_inflates_no_faster_than_it_is_read() {
+        let bomb = compress(&vec![0u8; 64 << 20]);
+        let mut d = Decompressor::new();
+        d.push(bomb);
+        d.end();
+        let mut buf = [0u8; 8192];
+        // A read never gives more than asked, whatever the ratio of what is queued.
+        assert_eq!(d.read(&mut buf).unwrap(), Some(8192));
+        assert!(d.has_input());
     }
 
     #[test]
     fn garbage_and_truncation_are_errors() {
         let mut d = Decompressor::new();
-        assert!(d.push(b"definitely not gzip").is_err());
+        d.push(Bytes::from_static(b"definitely not gzip"));
+        assert!(d.read(&mut [0u8; 64]).is_err());
         let z = compress(b"hello hello hello");
         let mut d = Decompressor::new();
-        d.push(&z[..z.len() - 4]).unwrap();
-        assert!(d.finish().is_err());
+        d.push(z.slice(..z.len() - 4));
+        let mut out = Vec::new();
+        assert_eq!(drain(&mut d, 64, &mut out).unwrap(), None, "waits for the rest");
+        d.end();
+        assert!(drain(&mut d, 64, &mut out).is_err(), "the rest never came");
     }
 }

@@ -77,6 +77,109 @@ pub fn request(
     Ok(req)
 }
 
+/// What a GET reply must be, from what was asked and what is already known of the object.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Expect<'a> {
+    /// The range asked for.
+    pub range: Option<ByteRange>,
+    /// The ETag the object had when it was first read (sent as `If-Match`).
+    pub etag: Option<&'a str>,
+    /// The object's size, when known from an earlier reply.
+    pub total: Option<u64>,
+}
+
+/// Where a reply's bytes sit in the object, and which of them the caller asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Served {
+    /// Offset in the object of the reply's first byte.
+    pub reply_first: u64,
+    /// Offset of the reply's last byte; `None` when it carries none.
+    pub reply_last: Option<u64>,
+    /// Offset of the first byte asked for.
+    pub first: u64,
+    /// Offset of the last byte asked for; `None` when nothing is.
+    pub last: Option<u64>,
+    /// The object's size.
+    pub total: u64,
+}
+
+/// The bytes `range` asks of an object of `total` bytes: first and last offsets, the last
+/// `None` when the range holds none.
+fn wanted(range: Option<ByteRange>, total: u64) -> (u64, Option<u64>) {
+    let end = total.checked_sub(1);
+    match range {
+        None => (0, end),
+        Some(ByteRange::From(a)) => (a, end.filter(|e| a <= *e)),
+        Some(ByteRange::Inclusive(a, b)) => (a, end.filter(|e| a <= *e).map(|e| e.min(b))),
+        Some(ByteRange::Suffix(n)) => (total - n.min(total), end.filter(|_| n > 0)),
+    }
+}
+
+fn lie(message: String) -> Error {
+    Error::new(ErrorKind::InvalidResponse, message)
+}
+
+/// Checks a GET reply against what was asked, before any of its bytes reaches the caller:
+/// the object's ETag (when one was pinned with `If-Match`, which a server may ignore), and
+/// for a 206 the `Content-Range` (start, end, total) and length against the range asked.
+/// A 200 is the whole object (a server or proxy that ignores `Range` sends one): the range
+/// is then cut out of it. Anything else is an error, never data.
+pub(crate) fn check_reply(
+    status: u16,
+    head: &ObjectHead,
+    content_range: Option<ContentRange>,
+    expect: &Expect<'_>,
+) -> Result<Served> {
+    if let Some(pinned) = expect.etag {
+        match head.etag.as_deref() {
+            Some(etag) if etag == pinned => {}
+            Some(etag) => {
+                return Err(Error::new(
+                    ErrorKind::PreconditionFailed,
+                    format!("the object changed while it was read (ETag {pinned}, now {etag})"),
+                ));
+            }
+            None => return Err(lie("the reply has no ETag to check against the object's".into())),
+        }
+    }
+    let (reply_first, reply_last, total) = match (status, content_range) {
+        (206, Some(r)) => {
+            if head.content_length != r.last - r.first + 1 {
+                return Err(lie(format!(
+                    "Content-Length {} does not match Content-Range bytes {}-{}/{}",
+                    head.content_length, r.first, r.last, r.total
+                )));
+            }
+            (r.first, Some(r.last), r.total)
+        }
+        (206, None) => return Err(lie("a 206 reply without Content-Range".into())),
+        (200, _) => (0, head.content_length.checked_sub(1), head.content_length),
+        (status, _) => return Err(lie(format!("status {status} to a GET"))),
+    };
+    if let Some(known) = expect.total
+        && known != total
+    {
+        return Err(lie(format!("the object has {known} bytes, the reply says {total}")));
+    }
+    let (first, last) = wanted(expect.range, total);
+    if status == 206 && (expect.range.is_none() || (reply_first, reply_last) != (first, last)) {
+        let asked = expect
+            .range
+            .map_or_else(|| "the whole object".to_owned(), |r| r.header());
+        return Err(lie(format!(
+            "asked for {asked} of {total}, the server sent bytes {reply_first}-{}/{total}",
+            reply_last.unwrap_or_default()
+        )));
+    }
+    Ok(Served {
+        reply_first,
+        reply_last,
+        first,
+        last,
+        total,
+    })
+}
+
 /// The reply head: the object's headers and, for a 206, the range sent.
 pub fn parse(headers: &HeaderMap) -> Result<(ObjectHead, Option<ContentRange>)> {
     let head = ObjectHead::from_headers(headers)?;
@@ -111,5 +214,116 @@ mod tests {
         for bad in ["bytes 9-0/10", "bytes 0-10/10", "bytes */10", "0-1/2", "bytes a-b/c"] {
             assert_eq!(parse_content_range(bad), None, "{bad}");
         }
+    }
+
+    fn head(len: u64, etag: Option<&str>) -> ObjectHead {
+        ObjectHead {
+            content_length: len,
+            etag: etag.map(str::to_owned),
+            ..ObjectHead::default()
+        }
+    }
+
+    fn range(first: u64, last: u64, total: u64) -> Option<ContentRange> {
+        Some(ContentRange { first, last, total })
+    }
+
+    #[test]
+    fn replies_are_checked_against_what_was_asked() {
+        let e = Some("\"e\"");
+        let expect = |range, total| Expect { range, etag: e, total };
+        // The range asked, exactly.
+        let served = check_reply(
+            206,
+            &head(10, e),
+            range(10, 19, 100),
+            &expect(Some(ByteRange::Inclusive(10, 19)), None),
+        )
+        .unwrap();
+        assert_eq!(
+            (served.reply_first, served.reply_last, served.first, served.last),
+            (10, Some(19), 10, Some(19))
+        );
+        // A range past the end is cut at the end; `From` runs to the end.
+        let served = check_reply(
+            206,
+            &head(10, e),
+            range(90, 99, 100),
+            &expect(Some(ByteRange::Inclusive(90, 500)), None),
+        )
+        .unwrap();
+        assert_eq!(served.last, Some(99));
+        check_reply(
+            206,
+            &head(50, e),
+            range(50, 99, 100),
+            &expect(Some(ByteRange::From(50)), Some(100)),
+        )
+        .unwrap();
+        check_reply(
+            206,
+            &head(3, e),
+            range(97, 99, 100),
+            &expect(Some(ByteRange::Suffix(3)), None),
+        )
+        .unwrap();
+        // A whole object for a range: the range is cut out of it.
+        let served = check_reply(200, &head(100, e), None, &expect(Some(ByteRange::From(50)), Some(100))).unwrap();
+        assert_eq!(
+            (served.reply_first, served.reply_last, served.first, served.last),
+            (0, Some(99), 50, Some(99))
+        );
+        let served = check_reply(200, &head(0, e), None, &expect(None, None)).unwrap();
+        assert_eq!((served.reply_last, served.last, served.total), (None, None, 0));
+        // Lies.
+        let kind = |status, h: ObjectHead, r, x: Expect<'_>| check_reply(status, &h, r, &x).unwrap_err().kind();
+        let invalid = ErrorKind::InvalidResponse;
+        let from50 = Some(ByteRange::From(50));
+        assert_eq!(kind(206, head(50, e), range(0, 49, 100), expect(from50, None)), invalid);
+        assert_eq!(
+            kind(206, head(60, e), range(40, 99, 100), expect(from50, None)),
+            invalid
+        );
+        assert_eq!(
+            kind(206, head(50, e), range(50, 99, 200), expect(from50, Some(100))),
+            invalid
+        );
+        assert_eq!(
+            kind(206, head(49, e), range(50, 99, 100), expect(from50, None)),
+            invalid,
+            "length"
+        );
+        assert_eq!(
+            kind(206, head(50, e), None, expect(from50, None)),
+            invalid,
+            "no Content-Range"
+        );
+        assert_eq!(
+            kind(206, head(10, e), range(0, 9, 100), expect(None, None)),
+            invalid,
+            "a range nobody asked for"
+        );
+        assert_eq!(
+            kind(200, head(120, e), None, expect(from50, Some(100))),
+            invalid,
+            "another size"
+        );
+        assert_eq!(kind(304, head(0, e), None, expect(None, None)), invalid);
+        assert_eq!(
+            kind(206, head(50, None), range(50, 99, 100), expect(from50, None)),
+            invalid,
+            "no ETag"
+        );
+        assert_eq!(
+            kind(206, head(50, Some("\"f\"")), range(50, 99, 100), expect(from50, None)),
+            ErrorKind::PreconditionFailed
+        );
+        // Nothing pinned: any ETag (or none) will do.
+        let free = Expect {
+            range: None,
+            etag: None,
+            total: None,
+        };
+        check_reply(200, &head(5, None), None, &free).unwrap();
     }
 }

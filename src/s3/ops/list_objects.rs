@@ -21,7 +21,7 @@ pub struct ListObjectsInput {
 }
 
 /// Where a page starts: a V2 continuation token or a V1 marker.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PageToken {
     /// V2 continuation token.
     Continuation(String),

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod alloc;
+pub mod hostile;
 pub mod http_proxy;
 pub mod metadata;
 pub mod proxy;

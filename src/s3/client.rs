@@ -121,6 +121,8 @@ struct Inner {
     /// Server clock minus local clock, in milliseconds, learned from skew errors.
     skew_ms: AtomicI64,
     user_agent: HeaderValue,
+    /// Multipart uploads started and not yet completed or aborted.
+    open_uploads: tokio::sync::watch::Sender<usize>,
 }
 
 /// An S3 client for one bucket. Cheap to clone: clones share the connection pool,
@@ -206,6 +208,7 @@ impl Client {
                 credentials,
                 quota: RetryQuota::default(),
                 skew_ms: AtomicI64::new(0),
+                open_uploads: tokio::sync::watch::Sender::new(0),
                 user_agent,
             }),
         })
@@ -227,6 +230,34 @@ impl Client {
     /// ```
     pub fn retries(&self) -> u64 {
         self.inner.quota.retries()
+    }
+
+    /// Multipart uploads this client (and its clones) started that are not yet completed
+    /// or aborted; uploads dropped unfinished count until their abort, which runs in the
+    /// background, has been answered.
+    pub fn open_uploads(&self) -> usize {
+        *self.inner.open_uploads.borrow()
+    }
+
+    /// Waits until [`open_uploads`](Client::open_uploads) is zero. A program stopping
+    /// early (Ctrl-C) drops its work and then awaits this, so that the aborts of the
+    /// uploads it interrupted reach the server before it exits.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: storages_s3::s3::Client) {
+    /// let settled = client.uploads_settled();
+    /// let _ = tokio::time::timeout(std::time::Duration::from_secs(30), settled).await;
+    /// # }
+    /// ```
+    pub async fn uploads_settled(&self) {
+        let mut open = self.inner.open_uploads.subscribe();
+        let _ = open.wait_for(|n| *n == 0).await;
+    }
+
+    /// Counts a multipart upload as open until the returned guard is dropped.
+    pub(crate) fn upload_opened(&self) -> OpenUpload {
+        self.inner.open_uploads.send_modify(|n| *n += 1);
+        OpenUpload(self.clone())
     }
 
     pub(crate) fn note_resume(&self) {
@@ -405,6 +436,20 @@ impl Client {
                                     error: e,
                                     delay: None,
                                     timeout,
+                                }
+                            }
+                            // S3 sends 200 before it knows how CompleteMultipartUpload or
+                            // CopyObject ends, and a transient error then comes inside the
+                            // reply: another attempt, from the same budget.
+                            Err(e)
+                                if replayable
+                                    && e.status() == Some(200)
+                                    && is_transient_code(e.code().unwrap_or_default()) =>
+                            {
+                                Attempt::Retry {
+                                    error: e,
+                                    delay: None,
+                                    timeout: false,
                                 }
                             }
                             done => Attempt::Done(done),
@@ -620,6 +665,10 @@ impl Client {
     }
 
     /// PutObject with explicit conditions and checksums.
+    ///
+    /// With `if_none_match`, a 412 after an attempt whose reply was lost may be this very
+    /// write, stored by that attempt: when the object there has the ETag of the bytes sent
+    /// (their MD5), the upload succeeded and says so.
     pub async fn put_object_with(
         &self,
         key: &str,
@@ -627,15 +676,35 @@ impl Client {
         params: &ObjectParameters,
         options: WriteOptions,
     ) -> Result<PutObjectOutput> {
+        let sent = body.try_clone().filter(|_| options.if_none_match);
         let op = self.context(
             ops::put_object::request(key, body, params, options),
             "PutObject",
             Some(key),
         )?;
-        let resp = self.send(op).await?;
-        let out = ops::put_object::parse(resp.headers());
-        resp.into_body().drain(1024).await;
-        Ok(out)
+        let attempts = AtomicU32::new(0);
+        let result = self
+            .send_with(op, &attempts, |resp| async move {
+                let out = ops::put_object::parse(resp.headers());
+                resp.into_body().drain(1024).await;
+                Ok(out)
+            })
+            .await;
+        match (result, sent) {
+            (Err(e), Some(sent)) if e.is_precondition_failed() && attempts.load(Ordering::Relaxed) > 1 => {
+                use md5::Digest as _;
+                let digest = md5::Md5::digest(sent.as_bytes().unwrap_or_default());
+                let etag = format!("\"{}\"", hex::encode(digest));
+                if self.holds(key, &etag, params).await {
+                    return Ok(PutObjectOutput {
+                        etag: Some(etag),
+                        version_id: None,
+                    });
+                }
+                Err(e)
+            }
+            (result, _) => result,
+        }
     }
 
     /// Whether uploads carry a CRC32 checksum (`when_supported`).
@@ -739,7 +808,7 @@ impl Client {
     }
 
     /// CopyObject within the bucket (`source_key` to `key`); errors inside a 200 OK reply
-    /// are errors, and retried when transient.
+    /// are errors, and retried when transient (within the one retry budget of the call).
     pub async fn copy_object(
         &self,
         source_key: &str,
@@ -747,12 +816,12 @@ impl Client {
         directive: MetadataDirective,
         params: &ObjectParameters,
     ) -> Result<Option<String>> {
-        self.send_xml_retrying_embedded_errors(
-            || ops::copy_object::request(self.bucket(), source_key, key, directive, params),
-            ops::copy_object::parse,
-        )
-        .await
-        .map_err(|e| e.with_operation("CopyObject").with_object(self.bucket(), Some(key)))
+        let op = self.context(
+            ops::copy_object::request(self.bucket(), source_key, key, directive, params),
+            "CopyObject",
+            Some(key),
+        )?;
+        self.send_for_xml(op, &AtomicU32::new(0), ops::copy_object::parse).await
     }
 
     /// CreateMultipartUpload: the new upload's id.
@@ -824,7 +893,8 @@ impl Client {
     }
 
     /// CompleteMultipartUpload. S3 may report an error inside a 200 OK reply (it sends the
-    /// status before it knows the outcome); a transient one is retried like any other.
+    /// status before it knows the outcome); a transient one is retried like any other, within
+    /// the one retry budget of the call.
     pub async fn complete_multipart_upload(
         &self,
         key: &str,
@@ -832,17 +902,18 @@ impl Client {
         parts: &[UploadedPart],
         if_none_match: bool,
     ) -> Result<Option<String>> {
-        let result = self
-            .send_xml_retrying_embedded_errors(
-                || ops::complete_multipart_upload::request(key, upload_id, parts, if_none_match),
-                ops::complete_multipart_upload::parse,
-            )
-            .await;
-        let error = match result {
+        let op = self.context(
+            ops::complete_multipart_upload::request(key, upload_id, parts, if_none_match),
+            "CompleteMultipartUpload",
+            Some(key),
+        )?;
+        let attempts = AtomicU32::new(0);
+        let error = match self
+            .send_for_xml(op, &attempts, ops::complete_multipart_upload::parse)
+            .await
+        {
             Ok(etag) => return Ok(etag),
-            Err(e) => e
-                .with_operation("CompleteMultipartUpload")
-                .with_object(self.bucket(), Some(key)),
+            Err(e) => e,
         };
         // When an attempt completed the upload but its reply was lost, the next attempt
         // finds the upload gone (NoSuchUpload; some services say AccessDenied) or, with
@@ -851,46 +922,35 @@ impl Client {
             error.kind(),
             ErrorKind::NotFound | ErrorKind::AccessDenied | ErrorKind::PreconditionFailed
         );
-        let Some(expected) = ops::complete_multipart_upload::expected_etag(parts).filter(|_| vanished) else {
+        let Some(expected) = ops::complete_multipart_upload::expected_etag(parts)
+            .filter(|_| vanished && attempts.load(Ordering::Relaxed) > 1)
+        else {
             return Err(error);
         };
-        match self.head_object(key, &ObjectParameters::new()).await {
-            Ok(head) if head.etag.as_deref() == Some(expected.as_str()) => {
-                // Completed after all; should the upload still be open (the same bytes
-                // were already there), it is dropped.
-                let _ = self.abort_multipart_upload(key, upload_id).await;
-                Ok(Some(expected))
-            }
-            _ => Err(error),
+        if self.holds(key, &expected, &ObjectParameters::new()).await {
+            // Completed after all; should the upload still be open (the same bytes
+            // were already there), it is dropped.
+            let _ = self.abort_multipart_upload(key, upload_id).await;
+            return Ok(Some(expected));
         }
+        Err(error)
     }
 
-    /// Sends a request whose XML reply may carry an error in a 200 OK, retrying transient
-    /// embedded errors with the client's retry policy.
-    async fn send_xml_retrying_embedded_errors<T>(
-        &self,
-        make: impl Fn() -> Result<OpRequest>,
-        parse: impl Fn(&[u8]) -> Result<T>,
-    ) -> Result<T> {
-        let (make, parse) = (&make, &parse);
-        retry::run(&self.inner.options.retry, &self.inner.quota, |_| async move {
-            let result = match make() {
-                Ok(op) => match self.send_for_body(op).await {
-                    Ok((_, body)) => parse(&body),
-                    Err(e) => Err(e),
-                },
-                Err(e) => Err(e),
-            };
-            match result {
-                Err(e) if e.status() == Some(200) && is_transient_code(e.code().unwrap_or_default()) => {
-                    Attempt::Retry {
-                        error: e,
-                        delay: None,
-                        timeout: false,
-                    }
-                }
-                other => Attempt::Done(other),
-            }
+    /// Whether `key` holds the object whose ETag is `etag`: how a write whose reply was lost
+    /// is recognised.
+    async fn holds(&self, key: &str, etag: &str, params: &ObjectParameters) -> bool {
+        matches!(
+            self.head_object(key, &params.read_parameters()).await,
+            Ok(head) if head.etag.as_deref() == Some(etag)
+        )
+    }
+
+    /// Sends a request whose XML reply `parse` reads (an error inside a 200 reply
+    /// included), retrying cut replies and transient embedded errors as failed attempts.
+    async fn send_for_xml<T>(&self, op: OpRequest, attempts: &AtomicU32, parse: fn(&[u8]) -> Result<T>) -> Result<T> {
+        self.send_with(op, attempts, |resp| async move {
+            let bytes = resp.into_body().collect(MAX_XML_REPLY).await?;
+            parse(&bytes)
         })
         .await
     }
@@ -1073,6 +1133,15 @@ async fn read_error(resp: Response<ResponseBody>) -> ServiceError {
         service.message = parts.status.canonical_reason().unwrap_or("").to_owned();
     }
     service
+}
+
+/// An open multipart upload, counted by its client until dropped.
+pub(crate) struct OpenUpload(Client);
+
+impl Drop for OpenUpload {
+    fn drop(&mut self) {
+        self.0.inner.open_uploads.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 /// A GetObject reply that matched what was asked.

@@ -16,6 +16,7 @@ use crate::config::ObjectParameters;
 use crate::error::{BoxError, Error, ErrorKind, Result};
 use crate::http::Body;
 use crate::s3::Client;
+use crate::s3::client::OpenUpload;
 use crate::s3::ops::put_object::WriteOptions;
 use crate::s3::ops::upload_part::{MAX_PART_NUMBER, UploadedPart};
 
@@ -64,6 +65,8 @@ pub fn part_size_for(size: Option<u64>, part_size: u64) -> u64 {
 
 struct Multipart {
     upload_id: String,
+    /// Counts the upload as open in its client until it is completed or aborted.
+    _open: OpenUpload,
     next_part: u32,
     inflight: JoinSet<Result<UploadedPart>>,
     done: Vec<UploadedPart>,
@@ -247,6 +250,7 @@ impl Upload {
                     self.state = State::Failed;
                 })?;
             self.multipart = Some(Multipart {
+                _open: self.client.upload_opened(),
                 upload_id,
                 next_part: 1,
                 inflight: JoinSet::new(),
@@ -378,14 +382,24 @@ impl Upload {
 
 impl Drop for Upload {
     fn drop(&mut self) {
-        let Some(mp) = self.multipart.take() else { return };
+        let Some(Multipart {
+            upload_id,
+            _open: open,
+            inflight,
+            ..
+        }) = self.multipart.take()
+        else {
+            return;
+        };
         // Parts in flight are cancelled with the JoinSet; the upload itself is aborted in
         // the background, which needs a runtime.
-        drop(mp.inflight);
+        drop(inflight);
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            let (client, key, upload_id) = (self.client.clone(), self.key.clone(), mp.upload_id);
+            let (client, key) = (self.client.clone(), self.key.clone());
             handle.spawn(async move {
                 let _ = client.abort_multipart_upload(&key, &upload_id).await;
+                // Counted open until here: `Client::uploads_settled` waits for this.
+                drop(open);
             });
         }
     }

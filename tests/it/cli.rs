@@ -296,10 +296,20 @@ async fn an_interrupted_collectstatic_leaves_no_partial_object() {
             Fault::DelayRequest(Duration::from_secs(3)),
         );
     }
+    // The abort is slow to arrive: the command must wait for it before it exits (a
+    // request still held when the command has gone never reaches the server).
+    proxy.push_for(
+        &format!("DELETE /{bucket}/big.bin?uploadId="),
+        Fault::HoldRequest(Duration::from_secs(3)),
+    );
     let home = tempfile::tempdir().unwrap();
     let mut c = command(&bed, &endpoint, &bucket, home.path());
     c.args(["collectstatic", "--no-progress"]).arg(dir.path());
-    let child = c.spawn().unwrap();
+    let child = c
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let pid = child.id();
     let mut started = false;
     for _ in 0..200 {
@@ -326,6 +336,11 @@ async fn an_interrupted_collectstatic_leaves_no_partial_object() {
         .await
         .unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    assert!(
+        text(&out).contains("uploads in progress were aborted"),
+        "{}",
+        text(&out)
+    );
     let mut uploads = Vec::new();
     for _ in 0..100 {
         uploads = storage

@@ -10,7 +10,9 @@ use storages_s3::config::ObjectParameters;
 use storages_s3::http::Body;
 use storages_s3::s3::Client;
 use storages_s3::s3::multipart::{Upload, UploadOptions};
+use storages_s3::s3::ops::copy_object::MetadataDirective;
 use storages_s3::s3::ops::list_objects::ListObjectsInput;
+use storages_s3::storage::Content;
 use storages_s3::{ErrorKind, Settings};
 
 const MIB: usize = 1024 * 1024;
@@ -360,6 +362,108 @@ async fn a_complete_that_keeps_failing_aborts_the_upload() {
     assert_eq!(e.status(), Some(200));
     assert_eq!(e.operation(), Some("CompleteMultipartUpload"));
     f.assert_absent("mp.bin").await;
+    f.assert_no_uploads().await;
+}
+
+const INTERNAL_ERROR: &str =
+    "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>";
+
+/// 500, 500, then a transient error inside a 200 reply: with `max_attempts = 3`, the last
+/// attempt. (A layer that retried on its own around the first two would try a fourth time.)
+fn failing_attempts() -> Vec<Fault> {
+    vec![
+        Fault::error(500, "InternalError"),
+        Fault::error(500, "InternalError"),
+        Fault::reply(200, INTERNAL_ERROR, &[]),
+    ]
+}
+
+#[tokio::test]
+async fn a_copy_has_one_retry_budget_whatever_the_kind_of_failure() {
+    let f = Faulty::new(&[]).await;
+    f.client
+        .put_object("src", Body::from("x"), &ObjectParameters::new())
+        .await
+        .unwrap();
+    let n = f.reset_count();
+    f.proxy.push(failing_attempts());
+    let e = f
+        .client
+        .copy_object("src", "dst", MetadataDirective::Copy, &ObjectParameters::new())
+        .await
+        .unwrap_err();
+    assert_eq!((e.code(), e.status()), (Some("InternalError"), Some(200)));
+    // max_attempts = 3: three requests in all, not three per layer that retries.
+    assert_eq!(f.since(n).len(), 3, "{:?}", f.since(n));
+    f.assert_absent("dst").await;
+}
+
+#[tokio::test]
+async fn a_complete_has_one_retry_budget_whatever_the_kind_of_failure() {
+    let mut faults = vec![Fault::Pass, Fault::Pass, Fault::Pass];
+    faults.extend(failing_attempts());
+    let (f, result) = multipart_faulty(faults).await;
+    let e = result.unwrap_err();
+    assert_eq!(e.operation(), Some("CompleteMultipartUpload"));
+    let completes = f
+        .proxy
+        .request_lines()
+        .iter()
+        .filter(|l| l.starts_with("POST ") && l.contains("uploadId="))
+        .count();
+    assert_eq!(completes, 3);
+    f.assert_absent("mp.bin").await;
+    f.assert_no_uploads().await;
+}
+
+#[tokio::test]
+async fn a_conditional_save_whose_reply_is_lost_keeps_its_name() {
+    // The PUT with If-None-Match stores the object, but its reply never arrives; the retry
+    // meets 412. The object there has the ETag of the bytes sent: this very save made it,
+    // so the name is returned, rather than another upload under a new name.
+    let bed = Bed::new().await;
+    let (proxy, storage) = bed
+        .storage_behind_proxy("lostput", &[("file_overwrite", "false")])
+        .await;
+    let bucket = storage.client().bucket().to_owned();
+    proxy.push_for(&format!("PUT /{bucket}/notes/a.txt "), Fault::LoseReply);
+    let name = storage.save("notes/a.txt", Content::from("hello"), None).await.unwrap();
+    assert_eq!(name, "notes/a.txt");
+    let (_, files) = storage.listdir("notes").await.unwrap();
+    assert_eq!(files, ["a.txt"]);
+    let lines = proxy.request_lines();
+    let puts = lines
+        .iter()
+        .filter(|l| l.starts_with(&format!("PUT /{bucket}/notes/")))
+        .count();
+    assert_eq!(puts, 2, "{lines:?}");
+    // Another writer's object under the name is still refused: a new name is found.
+    let other = storage
+        .save("notes/a.txt", Content::from("other bytes"), None)
+        .await
+        .unwrap();
+    assert_ne!(other, "notes/a.txt");
+}
+
+#[tokio::test]
+async fn a_dropped_upload_counts_as_open_until_its_abort_is_answered() {
+    let f = Faulty::new(&[(
+        "transfer_config",
+        r#"{"multipart_threshold": 5242880, "multipart_chunksize": 5242880}"#,
+    )])
+    .await;
+    let mut upload = Upload::new(&f.client, "dropped.bin", UploadOptions::default()).unwrap();
+    upload.write(&vec![1u8; 5 * MIB + 1]).await.unwrap();
+    assert_eq!(f.client.open_uploads(), 1);
+    f.proxy
+        .push_for("DELETE ", Fault::DelayRequest(Duration::from_millis(500)));
+    drop(upload);
+    assert_eq!(f.client.open_uploads(), 1, "open until the abort is answered");
+    tokio::time::timeout(Duration::from_secs(10), f.client.uploads_settled())
+        .await
+        .unwrap();
+    assert_eq!(f.client.open_uploads(), 0);
+    assert!(f.proxy.request_lines().iter().any(|l| l.starts_with("DELETE ")));
     f.assert_no_uploads().await;
 }
 

@@ -8,11 +8,12 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use clap::{Args, Parser, Subcommand};
 use storages_s3::config::StorageKind;
+use storages_s3::s3::Client;
 use storages_s3::storage::collect::{self, CollectOptions, Event};
 use storages_s3::storage::{Content, S3ManifestStaticStorage, S3Storage, UrlOptions};
 use storages_s3::{Error, ErrorKind};
@@ -150,8 +151,24 @@ fn usage(message: impl Into<String>) -> Failure {
     }
 }
 
+/// The clients of the storages this run made, so that an interrupted run can wait for the
+/// aborts of the uploads it cut short.
+static CLIENTS: Mutex<Vec<Client>> = Mutex::new(Vec::new());
+
+/// How long an interrupted run waits for its aborts before it leaves anyway.
+const ABORT_WAIT: Duration = Duration::from_secs(30);
+
+fn remember(storage: &S3Storage) {
+    CLIENTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(storage.client().clone());
+}
+
 fn storage(flags: &SettingFlags, kind: StorageKind) -> Result<S3Storage, Failure> {
-    Ok(builder(flags)?.kind(kind).build()?)
+    let storage = builder(flags)?.kind(kind).build()?;
+    remember(&storage);
+    Ok(storage)
 }
 
 fn builder(flags: &SettingFlags) -> Result<storages_s3::storage::S3StorageBuilder, Failure> {
@@ -193,7 +210,10 @@ async fn collectstatic(
         false => None,
     };
     let storage = match &manifest {
-        Some(m) => m.storage().clone(),
+        Some(m) => {
+            remember(m.storage());
+            m.storage().clone()
+        }
         None => storage(flags, StorageKind::Static)?,
     };
     let bar = show_progress.then(|| {
@@ -390,10 +410,29 @@ fn main() -> ExitCode {
             f.code
         }
         None => {
-            // Dropping the work cancelled it: unfinished uploads abort themselves in the
-            // background; give those requests a moment before leaving.
-            runtime.block_on(async { tokio::time::sleep(Duration::from_secs(2)).await });
-            eprintln!("interrupted: uploads in progress were aborted");
+            // Dropping the work cancelled it: the uploads it cut short abort in the
+            // background. Wait for those aborts (a second Ctrl-C leaves at once).
+            let clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let settled = runtime.block_on(async {
+                let all = async {
+                    for client in &clients {
+                        client.uploads_settled().await;
+                    }
+                };
+                tokio::select! {
+                    r = tokio::time::timeout(ABORT_WAIT, all) => r.is_ok(),
+                    _ = tokio::signal::ctrl_c() => false,
+                }
+            });
+            if settled {
+                eprintln!("interrupted: uploads in progress were aborted");
+            } else {
+                let open: usize = clients.iter().map(Client::open_uploads).sum();
+                eprintln!(
+                    "interrupted: {open} unfinished multipart upload(s) could not be aborted; \
+                     a lifecycle rule (AbortIncompleteMultipartUpload) removes them"
+                );
+            }
             130
         }
     };

@@ -33,8 +33,14 @@ pub enum Fault {
     Delay(Duration),
     /// Hold the request back this long, then forward it.
     DelayRequest(Duration),
+    /// Hold the request back this long, as a slow network would; a client that goes away
+    /// meanwhile takes its request with it (it never reaches the server).
+    HoldRequest(Duration),
     /// Read the request head and this many body bytes, then reset the connection.
     ResetDuringRequest(usize),
+    /// Forward the request, let the server answer in full, then reset the connection
+    /// without passing the reply on: the server did the work, the client never hears of it.
+    LoseReply,
 }
 
 impl Fault {
@@ -59,7 +65,9 @@ impl Fault {
             Fault::TruncateBody(_) => "truncated reply",
             Fault::Delay(_) => "stalled reply",
             Fault::DelayRequest(_) => "delayed request",
+            Fault::HoldRequest(_) => "held request",
             Fault::ResetDuringRequest(_) => "reset during request body",
+            Fault::LoseReply => "lost reply",
         }
     }
 
@@ -306,6 +314,17 @@ async fn handle(
     if let Fault::DelayRequest(d) = fault {
         tokio::time::sleep(d).await;
     }
+    if let Fault::HoldRequest(d) = fault {
+        let mut probe = [0u8; 1];
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            gone = client.read(&mut probe) => {
+                if matches!(gone, Ok(0) | Err(_)) {
+                    return Ok(());
+                }
+            }
+        }
+    }
     match fault {
         Fault::ResetBeforeReply => return reset(client),
         Fault::Reply { status, body, headers } => {
@@ -357,6 +376,11 @@ async fn handle(
             tokio::time::sleep(Duration::from_millis(20)).await;
             #[allow(deprecated)]
             client.set_linger(Some(Duration::ZERO))?;
+        }
+        Fault::LoseReply => {
+            // The server closes after its reply (Connection: close): it has done the work.
+            tokio::io::copy(&mut server, &mut tokio::io::sink()).await?;
+            return reset(client);
         }
         Fault::Delay(d) => {
             tokio::time::sleep(d).await;

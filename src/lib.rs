@@ -56,6 +56,7 @@ mod error;
 pub mod http;
 pub mod s3;
 pub mod storage;
+mod timestamp;
 
 pub use storage::names;
 

@@ -10,8 +10,6 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use http::{Request, StatusCode};
 use serde_json::{Map, Value};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::Credentials;
 use crate::config::GlobalSource;
@@ -52,7 +50,7 @@ pub(crate) fn expand_home(path: &str, home: Option<&Path>) -> Option<PathBuf> {
 
 /// An RFC 3339 time stamp (`2026-01-02T03:04:05Z`, fractions and offsets allowed).
 pub(crate) fn parse_timestamp(text: &str) -> Option<SystemTime> {
-    OffsetDateTime::parse(text.trim(), &Rfc3339).ok().map(SystemTime::from)
+    crate::timestamp::parse_rfc3339(text)
 }
 
 /// An error of a credential source's reply.

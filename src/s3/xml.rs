@@ -20,12 +20,10 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesRef, BytesStart, Event};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::{Error, ErrorKind, Result, ServiceError};
 
@@ -747,16 +745,7 @@ fn parse_bool(text: &str, field: &str) -> Result<bool> {
 /// The conversion to `SystemTime` is checked: a platform whose clock cannot represent the
 /// instant (year 1 on Windows, say) gets an error, not a panic.
 fn parse_time(text: &str, field: &str) -> Result<SystemTime> {
-    let bad = || invalid(format!("{field} is not an RFC 3339 timestamp"));
-    let time = OffsetDateTime::parse(text.trim(), &Rfc3339).map_err(|_| bad())?;
-    let secs = time.unix_timestamp();
-    let nanos = Duration::from_nanos(u64::from(time.nanosecond()));
-    let whole = if secs >= 0 {
-        SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs.unsigned_abs()))
-    } else {
-        SystemTime::UNIX_EPOCH.checked_sub(Duration::from_secs(secs.unsigned_abs()))
-    };
-    whole.and_then(|t| t.checked_add(nanos)).ok_or_else(bad)
+    crate::timestamp::parse_rfc3339(text).ok_or_else(|| invalid(format!("{field} is not an RFC 3339 timestamp")))
 }
 
 /// A value that `encoding-type=url` may have encoded: decoded when `url`, else copied.
@@ -998,6 +987,7 @@ pub(crate) fn expand_reference(reference: &BytesRef<'_>) -> std::result::Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn at(secs: u64, millis: u64) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis)

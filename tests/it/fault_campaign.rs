@@ -1,6 +1,8 @@
 //! A fault campaign: a thousand mixed storage operations through a proxy that faults about
 //! one connection in ten at random (resets before the reply and while the request body
-//! arrives, bursts of 500/503, replies cut short, replies stalled past the read timeout).
+//! arrives, bursts of 500/503, replies cut short, replies stalled past the read timeout),
+//! and that lies: a quarter of ranged reads get another range than asked or the whole
+//! object, a quarter of listings continuation tokens that cycle.
 //!
 //! Four lanes run at once, each on its own names (so that each lane's model of what may be
 //! stored is exact), with a seeded random mix of: saves of small and multipart-sized
@@ -450,10 +452,27 @@ async fn a_thousand_operations_through_faults_lose_nothing() {
         });
     }
 
+    // Lies: ranged reads get another range or the whole object, listings cycling tokens.
+    let origin_client = direct.client().clone();
+    let prefix = format!("/{bucket}/");
+    proxy.set_origin(Arc::new(move |path: String| {
+        let client = origin_client.clone();
+        let key = path
+            .split('?')
+            .next()
+            .and_then(|p| p.strip_prefix(&prefix))
+            .map(|k| percent_encoding::percent_decode_str(k).decode_utf8_lossy().into_owned());
+        Box::pin(async move {
+            let got = client.get_object(&key?, None).await.ok()?;
+            let etag = got.head.etag.clone()?;
+            Some((etag, got.body.collect(64 * MIB).await.ok()?.to_vec()))
+        })
+    }));
     proxy.set_chaos(Some(Chaos {
         rate: 0.08,
         stall: Duration::from_millis(1500),
         seed: seeder.u64(..),
+        lies: 0.25,
     }));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();

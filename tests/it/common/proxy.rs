@@ -5,9 +5,15 @@
 //! the request body arrives, an injected error reply, a reply cut short, or a reply held
 //! back past the read timeout. With chaos on, connections the script does not claim are
 //! faulted at random (seeded), for campaigns.
+//!
+//! Lies too: a reply to a ranged GET for another range than asked, the whole object for a
+//! range (as a proxy or CDN that ignores `Range` sends; the proxy fetches it through an
+//! origin the test gives), and listings whose continuation tokens cycle.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,6 +47,15 @@ pub enum Fault {
     /// Forward the request, let the server answer in full, then reset the connection
     /// without passing the reply on: the server did the work, the client never hears of it.
     LoseReply,
+    /// A ranged GET: forward it, then say the bytes sent are this many bytes earlier in
+    /// the object than they are (`Content-Range` moved, the body unchanged).
+    ShiftRange(u64),
+    /// A ranged GET: answer 200 with the whole object, fetched from the origin.
+    WholeObject,
+    /// A listing: forward it, then say it is truncated, with continuation token `lie-a`.
+    /// A request with `lie-a` then gets an empty page pointing to `lie-b`, and `lie-b`
+    /// points to `lie-a` again: the listing would never end.
+    CycleTokens,
 }
 
 impl Fault {
@@ -68,6 +83,9 @@ impl Fault {
             Fault::HoldRequest(_) => "held request",
             Fault::ResetDuringRequest(_) => "reset during request body",
             Fault::LoseReply => "lost reply",
+            Fault::ShiftRange(_) => "lie: another range",
+            Fault::WholeObject => "lie: whole object for a range",
+            Fault::CycleTokens => "lie: cycling tokens",
         }
     }
 
@@ -92,7 +110,13 @@ pub struct Chaos {
     /// How long a stalled reply is held (more than the client's read timeout).
     pub stall: Duration,
     pub seed: u64,
+    /// Share of ranged GETs and listings answered with a lie.
+    pub lies: f64,
 }
+
+/// Fetches a whole object for [`Fault::WholeObject`]: from the request path
+/// (`/bucket/key`, as sent), its ETag and bytes.
+pub type Origin = Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = Option<(String, Vec<u8>)>> + Send>> + Send + Sync>;
 
 #[derive(Default)]
 struct State {
@@ -105,10 +129,20 @@ struct State {
 impl State {
     /// A random fault for a request with a body of `body_len` bytes; bursts of 5xx queue
     /// follow-ups on `script` for the next connections.
-    fn draw(&mut self, body_len: usize, script: &mut VecDeque<(Option<String>, Fault)>) -> Fault {
+    fn draw(&mut self, head: &str, body_len: usize, script: &mut VecDeque<(Option<String>, Fault)>) -> Fault {
         let Some((chaos, rng)) = &mut self.chaos else {
             return Fault::Pass;
         };
+        let lower = head.to_ascii_lowercase();
+        let ranged = lower.starts_with("get ") && lower.contains("\r\nrange: bytes=");
+        let listing = lower.starts_with("get ") && lower.lines().next().is_some_and(|l| l.contains("list-type=2"));
+        if (ranged || listing) && rng.f64() < chaos.lies {
+            return match (listing, rng.bool()) {
+                (true, _) => Fault::CycleTokens,
+                (false, true) => Fault::WholeObject,
+                (false, false) => Fault::ShiftRange(rng.u64(1..=4096)),
+            };
+        }
         if rng.f64() >= chaos.rate {
             return Fault::Pass;
         }
@@ -136,6 +170,7 @@ impl State {
 /// A running proxy.
 pub struct FaultProxy {
     pub addr: SocketAddr,
+    origin: Arc<Mutex<Option<Origin>>>,
     script: Script,
     state: Arc<Mutex<State>>,
     seen: Arc<Mutex<Vec<String>>>,
@@ -156,25 +191,33 @@ impl FaultProxy {
         let script: Script = Arc::default();
         let state: Arc<Mutex<State>> = Arc::default();
         let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-        let (s, st, r) = (script.clone(), state.clone(), seen.clone());
+        let origin: Arc<Mutex<Option<Origin>>> = Arc::default();
+        let (s, st, r, o) = (script.clone(), state.clone(), seen.clone(), origin.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((client, _)) = listener.accept().await else {
                     continue;
                 };
                 let (s, st, r) = (s.clone(), st.clone(), r.clone());
+                let o = o.lock().unwrap().clone();
                 tokio::spawn(async move {
-                    let _ = handle(client, upstream, s, st, r).await;
+                    let _ = handle(client, upstream, s, st, r, o).await;
                 });
             }
         });
         FaultProxy {
             addr,
+            origin,
             script,
             state,
             seen,
             task,
         }
+    }
+
+    /// Where [`Fault::WholeObject`] gets whole objects.
+    pub fn set_origin(&self, origin: Origin) {
+        *self.origin.lock().unwrap() = Some(origin);
     }
 
     /// Queues faults for the next connections, in order; then connections pass.
@@ -282,6 +325,7 @@ async fn handle(
     script: Script,
     state: Arc<Mutex<State>>,
     seen: Arc<Mutex<Vec<String>>>,
+    origin: Option<Origin>,
 ) -> std::io::Result<()> {
     let Some((mut request, head_len, body_len)) = read_head(&mut client).await? else {
         return Ok(());
@@ -297,7 +341,15 @@ async fn handle(
             .position(|(m, _)| m.as_deref().is_none_or(|p| head.starts_with(p)));
         let fault = match at.and_then(|i| script.remove(i)) {
             Some((_, f)) => f,
-            None => state.draw(body_len, &mut script),
+            // A listing that follows a lie's token goes on lying, whatever the chaos.
+            None if head
+                .lines()
+                .next()
+                .is_some_and(|l| l.contains("continuation-token=lie-")) =>
+            {
+                Fault::CycleTokens
+            }
+            None => state.draw(&head, body_len, &mut script),
         };
         if !matches!(fault, Fault::Pass) {
             *state.applied.entry(fault.label()).or_default() += 1;
@@ -324,6 +376,30 @@ async fn handle(
                 }
             }
         }
+    }
+    let line = head.lines().next().unwrap_or_default().to_owned();
+    match &fault {
+        Fault::CycleTokens if line.contains("continuation-token=lie-") => {
+            let next = if line.contains("continuation-token=lie-a") {
+                "lie-b"
+            } else {
+                "lie-a"
+            };
+            let page = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult><KeyCount>0</KeyCount>\
+                 <IsTruncated>true</IsTruncated><NextContinuationToken>{next}</NextContinuationToken></ListBucketResult>"
+            );
+            return answer(client, 200, &[("Content-Type", "application/xml")], page.as_bytes()).await;
+        }
+        Fault::WholeObject => {
+            let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
+            let fetch = origin.as_ref().expect("a WholeObject lie needs an origin");
+            return match fetch(path).await {
+                Some((etag, body)) => answer(client, 200, &[("ETag", &etag)], &body).await,
+                None => reset(client),
+            };
+        }
+        _ => {}
     }
     match fault {
         Fault::ResetBeforeReply => return reset(client),
@@ -377,6 +453,21 @@ async fn handle(
             #[allow(deprecated)]
             client.set_linger(Some(Duration::ZERO))?;
         }
+        Fault::ShiftRange(by) => {
+            let (head, body) = read_reply(&mut server).await?;
+            let head = shift_content_range(&head, by);
+            client.write_all(&rebuild(&head, &body)).await?;
+            client.shutdown().await?;
+        }
+        Fault::CycleTokens => {
+            let (head, body) = read_reply(&mut server).await?;
+            let text = String::from_utf8_lossy(&body).replace(
+                "<IsTruncated>false</IsTruncated>",
+                "<IsTruncated>true</IsTruncated><NextContinuationToken>lie-a</NextContinuationToken>",
+            );
+            client.write_all(&rebuild(&head, text.as_bytes())).await?;
+            client.shutdown().await?;
+        }
         Fault::LoseReply => {
             // The server closes after its reply (Connection: close): it has done the work.
             tokio::io::copy(&mut server, &mut tokio::io::sink()).await?;
@@ -393,4 +484,93 @@ async fn handle(
         }
     }
     Ok(())
+}
+
+/// Writes a whole reply and closes.
+async fn answer(mut client: TcpStream, status: u16, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<()> {
+    let mut head = format!(
+        "HTTP/1.1 {status} Lie\r\nDate: {}\r\n",
+        httpdate::fmt_http_date(std::time::SystemTime::now())
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    client.write_all(&rebuild(&head, body)).await?;
+    client.shutdown().await
+}
+
+/// Reads a whole reply (the server closes after it): its head, and its body with any
+/// chunked encoding removed.
+async fn read_reply(server: &mut TcpStream) -> std::io::Result<(String, Vec<u8>)> {
+    let mut raw = Vec::new();
+    server.read_to_end(&mut raw).await?;
+    let end = find(&raw, b"\r\n\r\n").map_or(raw.len(), |i| i + 4);
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut body = raw[end.min(raw.len())..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        while let Some(i) = find(rest, b"\r\n") {
+            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..i]).trim(), 16).unwrap_or(0);
+            if size == 0 || rest.len() < i + 2 + size {
+                break;
+            }
+            out.extend_from_slice(&rest[i + 2..i + 2 + size]);
+            rest = &rest[(i + 4 + size).min(rest.len())..];
+        }
+        body = out;
+    }
+    Ok((head, body))
+}
+
+/// A reply with this head (its length and transfer headers replaced) and body.
+fn rebuild(head: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = String::new();
+    for line in head.split("\r\n").filter(|l| !l.is_empty()) {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("content-length:")
+            || lower.starts_with("transfer-encoding:")
+            || lower.starts_with("connection:")
+        {
+            continue;
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()));
+    let mut out = out.into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// The head with `Content-Range: bytes a-b/t` moved `by` bytes earlier (not before 0).
+fn shift_content_range(head: &str, by: u64) -> String {
+    head.split("\r\n")
+        .map(|line| {
+            let Some(value) = line
+                .to_ascii_lowercase()
+                .strip_prefix("content-range: bytes ")
+                .map(str::to_owned)
+            else {
+                return line.to_owned();
+            };
+            let parsed = value.split_once('/').and_then(|(range, total)| {
+                let (a, b) = range.split_once('-')?;
+                Some((
+                    a.trim().parse::<u64>().ok()?,
+                    b.trim().parse::<u64>().ok()?,
+                    total.trim().to_owned(),
+                ))
+            });
+            match parsed {
+                // At the start of the object already: claim a byte more than sent instead.
+                Some((a, b, total)) => match by.min(a) {
+                    0 => format!("Content-Range: bytes {a}-{}/{total}", b + 1),
+                    shift => format!("Content-Range: bytes {}-{}/{total}", a - shift, b - shift),
+                },
+                None => line.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n")
 }

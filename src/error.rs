@@ -51,6 +51,10 @@ pub enum ErrorKind {
     Io,
     /// A multipart upload was abandoned: its parts were discarded and nothing was stored.
     Aborted,
+    /// An argument of a call is out of range or malformed (a presigned URL's lifetime, a
+    /// part number, a batch size, an empty byte range, a header value): the call's own
+    /// input, not a setting, a name or a key.
+    InvalidArgument,
     /// More data than the caller's bound: a body larger than the limit given to
     /// `collect`, a listing with more entries than `collect_up_to` takes.
     LimitExceeded,
@@ -78,6 +82,7 @@ impl ErrorKind {
             ErrorKind::Io => "i/o error",
             ErrorKind::Aborted => "upload aborted",
             ErrorKind::LimitExceeded => "limit exceeded",
+            ErrorKind::InvalidArgument => "invalid argument",
             ErrorKind::Unsupported => "unsupported",
         }
     }

@@ -350,11 +350,12 @@ fuzz_target!(|data: &[u8]| {
                 .decode(&signature)
                 .expect("base64");
             assert_eq!(raw.len(), 20);
-            assert_eq!(parts[2], format!("Expires={EXPIRES}"));
+            // botocore's order: the token (when there is one) before `Expires`.
             if creds.session_token().is_some() {
-                let token = parts[3].strip_prefix("x-amz-security-token=").expect("token");
+                let token = parts[2].strip_prefix("x-amz-security-token=").expect("token");
                 assert_eq!(percent_decode(token).as_deref(), Some(TOKEN.as_bytes()));
             }
+            assert_eq!(parts[parts.len() - 1], format!("Expires={EXPIRES}"));
             let parsed: Uri = url
                 .parse()
                 .unwrap_or_else(|e| panic!("{url:?} is not an http::Uri: {e}"));

@@ -288,6 +288,16 @@ pub(crate) fn is_dns_compatible(bucket: &str) -> bool {
         && bucket.parse::<std::net::Ipv4Addr>().is_err()
 }
 
+/// The lifetimes a presigned URL may have, in seconds: SigV4 URLs live 1 second to 7 days
+/// (S3 refuses longer ones when they are used). The setting and a per-call `expire` are
+/// held to the same range.
+pub(crate) fn check_expire(version: SignatureVersion, secs: u64) -> std::result::Result<(), &'static str> {
+    if version == SignatureVersion::V4 && !(1..=604_800).contains(&secs) {
+        return Err("SigV4 presigned URLs live 1 second to 7 days (604800)");
+    }
+    Ok(())
+}
+
 /// A region name: lower-case letters, digits and dashes (`auto` included).
 pub(crate) fn check_region(region: &str) -> std::result::Result<(), String> {
     if region.is_empty() || region.len() > 64 {
@@ -382,14 +392,8 @@ impl Settings {
             check_region(region)
                 .map_err(|why| Error::invalid_setting("client_config", format!("region_name {why}")))?;
         }
-        if self.effective_signature_version() == SignatureVersion::V4
-            && !(1..=604_800).contains(&self.querystring_expire)
-        {
-            return Err(Error::invalid_setting(
-                "querystring_expire",
-                "SigV4 presigned URLs live 1 second to 7 days (604800)",
-            ));
-        }
+        check_expire(self.effective_signature_version(), self.querystring_expire)
+            .map_err(|why| Error::invalid_setting("querystring_expire", why))?;
         let has_key = self.access_key.as_deref().is_some_and(|k| !k.is_empty());
         let has_secret = self.secret_key.as_ref().is_some_and(|s| !s.is_empty());
         if self.session_profile.is_some() && (has_key || has_secret) {

@@ -125,16 +125,18 @@ impl Addressing {
     }
 
     /// Whether `bucket` goes in the host name. Forced virtual style still falls back to
-    /// path style where a host name cannot carry the bucket (IP endpoints, names that are
-    /// not DNS labels); `auto` uses virtual style only on AWS, and not for dotted names
-    /// over TLS (the wildcard certificate would not match), as boto does.
+    /// path style where a host name cannot carry the bucket, as botocore does: IP
+    /// endpoints, names that are not DNS labels, and dotted names (a dotted label breaks
+    /// the `*.s3...` wildcard certificate, and botocore's DNS check refuses dots whatever
+    /// the scheme). `auto` uses virtual style only on AWS, and not for dotted names over
+    /// TLS.
     pub fn is_virtual(&self, bucket: &str) -> bool {
         if self.endpoint.is_ip() || !is_dns_compatible(bucket) {
             return false;
         }
         match self.style {
             AddressingStyle::Path => false,
-            AddressingStyle::Virtual => true,
+            AddressingStyle::Virtual => !bucket.contains('.'),
             AddressingStyle::Auto => !(self.custom_endpoint || (self.endpoint.https && bucket.contains('.'))),
         }
     }

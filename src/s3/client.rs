@@ -1039,6 +1039,8 @@ impl Client {
     /// another endpoint to sign for (a public domain in front of an internal endpoint).
     pub async fn presign_with(&self, p: &Presign<'_>, key: &str) -> Result<String> {
         crate::s3::addressing::check_key(key)?;
+        crate::config::check_expire(self.inner.options.signature_version, p.expires.as_secs())
+            .map_err(|why| Error::new(ErrorKind::InvalidArgument, format!("expire: {why}")))?;
         let routing = self.routing();
         let addressing = p.addressing.unwrap_or(&routing.addressing);
         let target = addressing.target(self.bucket(), Some(key));

@@ -13,6 +13,12 @@
 //! - element names are compared by local name, so a namespace prefix changes nothing;
 //! - unknown elements are ignored.
 //!
+//! Replies are read by the elements S3 defines inside the root, whatever the root is
+//! called (moto answers CompleteMultipartUpload with `<CompleteMultipartUploadResponse>`;
+//! botocore accepts it): a root of another name counts when it holds what the reply needs
+//! (`IsTruncated` for listings, `UploadId`, an `ETag` or another field of the result),
+//! and is refused otherwise, so an unrelated document is never taken for a success.
+//!
 //! S3 sometimes answers `200 OK` with an `<Error>` document (CompleteMultipartUpload and
 //! CopyObject can fail after the status line has been sent). The parsers of those replies
 //! return the error body as a value; the others turn an `<Error>` document into a service
@@ -225,36 +231,35 @@ pub fn parse_list_objects(xml: &[u8]) -> Result<ListObjectsPage> {
     let mut error = ErrorFields::default();
     let root = walk(xml, |path, text| {
         match path {
-            [b"ListBucketResult", b"Contents", field] => object.field(field, text, encoding.url)?,
-            [b"ListBucketResult", b"Contents"] => page.objects.push(std::mem::take(&mut object).finish()?),
-            [b"ListBucketResult", b"CommonPrefixes", b"Prefix"] => {
+            [b"Error", field] => error.field(field, text)?,
+            [_, b"Contents", field] => object.field(field, text, encoding.url)?,
+            [_, b"Contents"] => page.objects.push(std::mem::take(&mut object).finish()?),
+            [_, b"CommonPrefixes", b"Prefix"] => {
                 page.common_prefixes
                     .push(maybe_url_decode(text, encoding.url, "Prefix")?)
             }
-            [b"ListBucketResult", b"IsTruncated"] => set_once(&mut is_truncated, parse_bool(text, "IsTruncated")?)?,
-            [b"ListBucketResult", b"NextContinuationToken"] => set_once(&mut next_token, text.to_owned())?,
-            [b"ListBucketResult", b"NextMarker"] => {
-                set_once(&mut next_marker, maybe_url_decode(text, encoding.url, "NextMarker")?)?
-            }
-            [b"ListBucketResult", b"KeyCount"] => {
+            [_, b"IsTruncated"] => set_once(&mut is_truncated, parse_bool(text, "IsTruncated")?)?,
+            [_, b"NextContinuationToken"] => set_once(&mut next_token, text.to_owned())?,
+            [_, b"NextMarker"] => set_once(&mut next_marker, maybe_url_decode(text, encoding.url, "NextMarker")?)?,
+            [_, b"KeyCount"] => {
                 let count = parse_u64(text, "KeyCount")?;
                 set_once(&mut page.key_count, count)?;
                 page.objects.reserve(count.min(1000) as usize);
             }
-            [b"ListBucketResult", b"EncodingType"] => encoding.set(
+            [_, b"EncodingType"] => encoding.set(
                 text,
                 page.objects.len(),
                 page.common_prefixes.len(),
                 next_marker.is_some(),
             )?,
-            [b"Error", field] => error.field(field, text)?,
             _ => {}
         }
         Ok(())
     })?;
     match root {
-        b"ListBucketResult" => {}
         b"Error" => return Err(service_error(error.finish()?)),
+        b"ListBucketResult" => {}
+        _ if is_truncated.is_some() => {}
         other => return Err(unexpected_root(other, "ListBucketResult")),
     }
     // Values read before `<EncodingType>url</EncodingType>` are still encoded.
@@ -333,17 +338,18 @@ pub fn parse_initiate_multipart(xml: &[u8]) -> Result<InitiateMultipartUpload> {
     let mut error = ErrorFields::default();
     let root = walk(xml, |path, text| {
         match path {
-            [b"InitiateMultipartUploadResult", b"Bucket"] => set_once(&mut bucket, text.to_owned())?,
-            [b"InitiateMultipartUploadResult", b"Key"] => set_once(&mut key, text.to_owned())?,
-            [b"InitiateMultipartUploadResult", b"UploadId"] => set_once(&mut upload_id, text.to_owned())?,
             [b"Error", field] => error.field(field, text)?,
+            [_, b"Bucket"] => set_once(&mut bucket, text.to_owned())?,
+            [_, b"Key"] => set_once(&mut key, text.to_owned())?,
+            [_, b"UploadId"] => set_once(&mut upload_id, text.to_owned())?,
             _ => {}
         }
         Ok(())
     })?;
     match root {
-        b"InitiateMultipartUploadResult" => {}
         b"Error" => return Err(service_error(error.finish()?)),
+        b"InitiateMultipartUploadResult" => {}
+        _ if upload_id.is_some() => {}
         other => return Err(unexpected_root(other, "InitiateMultipartUploadResult")),
     }
     let upload_id = upload_id
@@ -366,18 +372,20 @@ pub fn parse_complete_multipart(xml: &[u8]) -> Result<Result<CompleteMultipartUp
     let mut error = ErrorFields::default();
     let root = walk(xml, |path, text| {
         match path {
-            [b"CompleteMultipartUploadResult", b"Location"] => set_once(&mut done.location, text.to_owned())?,
-            [b"CompleteMultipartUploadResult", b"Bucket"] => set_once(&mut done.bucket, text.to_owned())?,
-            [b"CompleteMultipartUploadResult", b"Key"] => set_once(&mut done.key, text.to_owned())?,
-            [b"CompleteMultipartUploadResult", b"ETag"] => set_once(&mut done.etag, text.to_owned())?,
             [b"Error", field] => error.field(field, text)?,
+            [_, b"Location"] => set_once(&mut done.location, text.to_owned())?,
+            [_, b"Bucket"] => set_once(&mut done.bucket, text.to_owned())?,
+            [_, b"Key"] => set_once(&mut done.key, text.to_owned())?,
+            [_, b"ETag"] => set_once(&mut done.etag, text.to_owned())?,
             _ => {}
         }
         Ok(())
     })?;
+    let defined = done.location.is_some() || done.bucket.is_some() || done.key.is_some() || done.etag.is_some();
     match root {
-        b"CompleteMultipartUploadResult" => Ok(Ok(done)),
         b"Error" => Ok(Err(error.finish()?)),
+        b"CompleteMultipartUploadResult" => Ok(Ok(done)),
+        _ if defined => Ok(Ok(done)),
         other => Err(unexpected_root(other, "CompleteMultipartUploadResult")),
     }
 }
@@ -395,18 +403,18 @@ pub fn parse_copy_object(xml: &[u8]) -> Result<Result<CopyObjectResult, ErrorBod
     let mut error = ErrorFields::default();
     let root = walk(xml, |path, text| {
         match path {
-            [b"CopyObjectResult" | b"CopyPartResult", b"ETag"] => set_once(&mut copy.etag, text.to_owned())?,
-            [b"CopyObjectResult" | b"CopyPartResult", b"LastModified"] => {
-                set_once(&mut copy.last_modified, parse_time(text, "LastModified")?)?
-            }
             [b"Error", field] => error.field(field, text)?,
+            [_, b"ETag"] => set_once(&mut copy.etag, text.to_owned())?,
+            [_, b"LastModified"] => set_once(&mut copy.last_modified, parse_time(text, "LastModified")?)?,
             _ => {}
         }
         Ok(())
     })?;
+    let defined = copy.etag.is_some() || copy.last_modified.is_some();
     match root {
-        b"CopyObjectResult" | b"CopyPartResult" => Ok(Ok(copy)),
         b"Error" => Ok(Err(error.finish()?)),
+        b"CopyObjectResult" | b"CopyPartResult" => Ok(Ok(copy)),
+        _ if defined => Ok(Ok(copy)),
         other => Err(unexpected_root(other, "CopyObjectResult")),
     }
 }
@@ -422,11 +430,12 @@ pub fn parse_delete_objects(xml: &[u8]) -> Result<DeleteObjectsResult> {
     let mut error = ErrorFields::default();
     let root = walk(xml, |path, text| {
         match path {
-            [b"DeleteResult", b"Deleted" | b"Error", b"Key"] => set_once(&mut key, text.to_owned())?,
-            [b"DeleteResult", b"Deleted" | b"Error", b"VersionId"] => set_once(&mut version_id, text.to_owned())?,
-            [b"DeleteResult", b"Error", b"Code"] => set_once(&mut code, text.to_owned())?,
-            [b"DeleteResult", b"Error", b"Message"] => set_once(&mut message, text.to_owned())?,
-            [b"DeleteResult", b"Deleted"] => {
+            [b"Error", field] => error.field(field, text)?,
+            [_, b"Deleted" | b"Error", b"Key"] => set_once(&mut key, text.to_owned())?,
+            [_, b"Deleted" | b"Error", b"VersionId"] => set_once(&mut version_id, text.to_owned())?,
+            [_, b"Error", b"Code"] => set_once(&mut code, text.to_owned())?,
+            [_, b"Error", b"Message"] => set_once(&mut message, text.to_owned())?,
+            [_, b"Deleted"] => {
                 // A `Deleted` entry has no Code or Message: any seen belong to nothing.
                 (code, message) = (None, None);
                 result.deleted.push(DeletedObject {
@@ -434,7 +443,7 @@ pub fn parse_delete_objects(xml: &[u8]) -> Result<DeleteObjectsResult> {
                     version_id: version_id.take(),
                 });
             }
-            [b"DeleteResult", b"Error"] => result.errors.push(DeleteError {
+            [_, b"Error"] => result.errors.push(DeleteError {
                 key: key.take().ok_or_else(|| missing("Error/Key"))?,
                 code: code
                     .take()
@@ -443,14 +452,15 @@ pub fn parse_delete_objects(xml: &[u8]) -> Result<DeleteObjectsResult> {
                 message: message.take().unwrap_or_default(),
                 version_id: version_id.take(),
             }),
-            [b"Error", field] => error.field(field, text)?,
             _ => {}
         }
         Ok(())
     })?;
+    let defined = !result.deleted.is_empty() || !result.errors.is_empty();
     match root {
-        b"DeleteResult" => Ok(result),
         b"Error" => Err(service_error(error.finish()?)),
+        b"DeleteResult" => Ok(result),
+        _ if defined => Ok(result),
         other => Err(unexpected_root(other, "DeleteResult")),
     }
 }
@@ -469,45 +479,39 @@ pub fn parse_list_multipart_uploads(xml: &[u8]) -> Result<ListMultipartUploadsPa
     let mut error = ErrorFields::default();
     let root = walk(xml, |path, text| {
         match path {
-            [b"ListMultipartUploadsResult", b"Upload", b"Key"] => {
-                set_once(&mut key, maybe_url_decode(text, encoding.url, "Key")?)?
-            }
-            [b"ListMultipartUploadsResult", b"Upload", b"UploadId"] => set_once(&mut upload_id, text.to_owned())?,
-            [b"ListMultipartUploadsResult", b"Upload", b"Initiated"] => {
-                set_once(&mut initiated, parse_time(text, "Initiated")?)?
-            }
-            [b"ListMultipartUploadsResult", b"Upload"] => page.uploads.push(MultipartUploadSummary {
+            [b"Error", field] => error.field(field, text)?,
+            [_, b"Upload", b"Key"] => set_once(&mut key, maybe_url_decode(text, encoding.url, "Key")?)?,
+            [_, b"Upload", b"UploadId"] => set_once(&mut upload_id, text.to_owned())?,
+            [_, b"Upload", b"Initiated"] => set_once(&mut initiated, parse_time(text, "Initiated")?)?,
+            [_, b"Upload"] => page.uploads.push(MultipartUploadSummary {
                 key: key.take().ok_or_else(|| missing("Upload/Key"))?,
                 upload_id: upload_id.take().ok_or_else(|| missing("Upload/UploadId"))?,
                 initiated: initiated.take(),
             }),
-            [b"ListMultipartUploadsResult", b"CommonPrefixes", b"Prefix"] => page
-                .common_prefixes
-                .push(maybe_url_decode(text, encoding.url, "Prefix")?),
-            [b"ListMultipartUploadsResult", b"IsTruncated"] => {
-                set_once(&mut is_truncated, parse_bool(text, "IsTruncated")?)?
+            [_, b"CommonPrefixes", b"Prefix"] => {
+                page.common_prefixes
+                    .push(maybe_url_decode(text, encoding.url, "Prefix")?)
             }
-            [b"ListMultipartUploadsResult", b"NextKeyMarker"] => set_once(
+            [_, b"IsTruncated"] => set_once(&mut is_truncated, parse_bool(text, "IsTruncated")?)?,
+            [_, b"NextKeyMarker"] => set_once(
                 &mut next_key_marker,
                 maybe_url_decode(text, encoding.url, "NextKeyMarker")?,
             )?,
-            [b"ListMultipartUploadsResult", b"NextUploadIdMarker"] => {
-                set_once(&mut next_upload_id_marker, text.to_owned())?
-            }
-            [b"ListMultipartUploadsResult", b"EncodingType"] => encoding.set(
+            [_, b"NextUploadIdMarker"] => set_once(&mut next_upload_id_marker, text.to_owned())?,
+            [_, b"EncodingType"] => encoding.set(
                 text,
                 page.uploads.len(),
                 page.common_prefixes.len(),
                 next_key_marker.is_some(),
             )?,
-            [b"Error", field] => error.field(field, text)?,
             _ => {}
         }
         Ok(())
     })?;
     match root {
-        b"ListMultipartUploadsResult" => {}
         b"Error" => return Err(service_error(error.finish()?)),
+        b"ListMultipartUploadsResult" => {}
+        _ if is_truncated.is_some() => {}
         other => return Err(unexpected_root(other, "ListMultipartUploadsResult")),
     }
     // Values read before `<EncodingType>url</EncodingType>` are still encoded.
@@ -1816,5 +1820,42 @@ line</Key><Size>6</Size></Contents>
             assert_eq!(object.size, i as u64 * 1000);
             assert_eq!(object.last_modified, Some(at(1_714_979_289, 0)));
         }
+    }
+
+    #[test]
+    fn replies_are_read_whatever_their_root_is_called() {
+        // moto 5.2.1's CompleteMultipartUpload reply.
+        let moto = br#"<?xml version="1.0" encoding="UTF-8"?>
+<CompleteMultipartUploadResponse xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Location>http://localhost/bucket/key</Location><Bucket>bucket</Bucket><Key>key</Key>
+  <ETag>"0123456789abcdef0123456789abcdef-2"</ETag>
+</CompleteMultipartUploadResponse>"#;
+        let done = parse_complete_multipart(moto).unwrap().unwrap();
+        assert_eq!(done.etag.as_deref(), Some("\"0123456789abcdef0123456789abcdef-2\""));
+        let copy = parse_copy_object(b"<CopyResult><ETag>\"e\"</ETag></CopyResult>")
+            .unwrap()
+            .unwrap();
+        assert_eq!(copy.etag.as_deref(), Some("\"e\""));
+        let page = parse_list_objects(b"<ListObjectsResponse><IsTruncated>false</IsTruncated><Contents><Key>a</Key><Size>1</Size></Contents></ListObjectsResponse>").unwrap();
+        assert_eq!(page.objects.len(), 1);
+        let upload = parse_initiate_multipart(b"<InitiateResponse><UploadId>u</UploadId></InitiateResponse>").unwrap();
+        assert_eq!(upload.upload_id, "u");
+        let deleted =
+            parse_delete_objects(b"<DeleteResponse><Deleted><Key>k</Key></Deleted></DeleteResponse>").unwrap();
+        assert_eq!(deleted.deleted.len(), 1);
+        let uploads = parse_list_multipart_uploads(b"<Uploads><IsTruncated>false</IsTruncated></Uploads>").unwrap();
+        assert!(uploads.uploads.is_empty());
+        // A document holding nothing the reply defines is still refused: an HTML page, an
+        // empty result under another name.
+        assert_invalid(parse_complete_multipart(b"<html><body>OK</body></html>"));
+        assert_invalid(parse_copy_object(b"<Whatever/>"));
+        assert_invalid(parse_list_objects(
+            b"<html><Contents><Key>a</Key><Size>1</Size></Contents></html>",
+        ));
+        assert_invalid(parse_initiate_multipart(b"<html/>"));
+        assert_invalid(parse_delete_objects(b"<DeleteResponse/>"));
+        assert_invalid(parse_list_multipart_uploads(b"<html/>"));
+        // Truncated documents are refused, whatever their root.
+        assert_invalid(parse_complete_multipart(&moto[..moto.len() - 12]));
     }
 }

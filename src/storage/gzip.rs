@@ -1,6 +1,7 @@
-//! Gzip as the storage uses it: deterministic compression of uploads (level 9, mtime 0,
-//! no file name: the same bytes give the same object, as in the original) and streaming
-//! decompression of objects stored with `Content-Encoding: gzip`.
+//! Gzip as the storage uses it: deterministic compression of uploads, byte for byte what
+//! the original stores (zlib's deflate at level 9 in zlib's own gzip wrapper: mtime 0, no
+//! file name, XFL 2, OS 3), so the same file gives the same object and ETag from either;
+//! and streaming decompression of objects stored with `Content-Encoding: gzip`.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -13,8 +14,9 @@ use flate2::write::GzEncoder;
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// "Unknown" operating system in the gzip header, as Python's `gzip` writes it.
-const OS_UNKNOWN: u8 = 255;
+/// The operating system byte zlib writes in its gzip header on Unix (the original's
+/// `zlib.compressobj(9, zlib.DEFLATED, 31)` wrote it on the servers that stored the files).
+const OS_UNIX: u8 = 3;
 
 /// A streaming gzip compressor: push input, take output as it comes.
 pub struct Compressor {
@@ -32,7 +34,7 @@ impl Compressor {
     pub fn new() -> Self {
         let encoder = flate2::GzBuilder::new()
             .mtime(0)
-            .operating_system(OS_UNKNOWN)
+            .operating_system(OS_UNIX)
             .write(Vec::new(), Compression::best());
         Compressor { encoder }
     }
@@ -201,8 +203,8 @@ mod tests {
     fn deterministic_header_and_round_trip() {
         let data: Vec<u8> = (0..100_000u32).flat_map(|i| (i % 97).to_le_bytes()).collect();
         let z = compress(&data);
-        // Magic, deflate, no flags, mtime 0, max compression, unknown OS.
-        assert_eq!(&z[..10], &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255]);
+        // Magic, deflate, no flags, mtime 0, max compression, Unix.
+        assert_eq!(&z[..10], &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3]);
         let mut c = Compressor::new();
         let mut streamed = Vec::new();
         for piece in data.chunks(7_777) {

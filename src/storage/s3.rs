@@ -623,7 +623,9 @@ impl S3Storage {
             let endpoint: Endpoint = format!("{}//{public}", s.url_protocol)
                 .parse()
                 .map_err(|why| Error::invalid_setting("public_domain", format!("is not a usable host: {why}")))?;
-            let addressing = Addressing::custom(endpoint, crate::config::AddressingStyle::Path);
+            // Path style unless virtual style is asked for: then the bucket is a label
+            // of the public domain (`my-bucket.files.example.com`), as in the original.
+            let addressing = Addressing::custom(endpoint, self.inner.client.options().addressing_style);
             let query = mapped()?;
             let presign = Presign {
                 method,

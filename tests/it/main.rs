@@ -13,6 +13,7 @@ mod credentials;
 mod fault_campaign;
 mod faults;
 mod fs_storage;
+mod gzip_fidelity;
 mod lying;
 mod manifest_goldens;
 mod manifest_storage;

@@ -162,6 +162,46 @@ async fn sigv2_presigned_urls() {
     let prefix = format!("https://bucket.s3.amazonaws.com/{ENCODED}?AWSAccessKeyId=AKIDEXAMPLE&Signature=");
     assert!(u.starts_with(&prefix), "{u}");
     assert!(u.ends_with(&format!("&Expires={}", 1_704_164_645 + 3600)), "{u}");
+    // With a session token, botocore's order: the token between the signature and Expires.
+    let s = storage(&[("signature_version", "s3"), ("security_token", "TOKEN/VALUE=")]);
+    let u = url(&s, NAME).await;
+    let (_, query) = u.split_once('?').unwrap();
+    let names: Vec<&str> = query.split('&').map(|p| p.split('=').next().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["AWSAccessKeyId", "Signature", "x-amz-security-token", "Expires"],
+        "{u}"
+    );
+    assert!(u.contains("&x-amz-security-token=TOKEN%2FVALUE%3D&"), "{u}");
+}
+
+#[tokio::test]
+async fn the_setting_and_a_per_call_expire_take_the_same_range() {
+    use storages_s3::Settings;
+    let setting = |secs: &str| {
+        Settings::builder()
+            .no_globals()
+            .option("bucket_name", "bucket")
+            .option("querystring_expire", secs)
+            .build()
+    };
+    assert!(setting("604800").is_ok());
+    assert_eq!(setting("604801").unwrap_err().setting(), Some("querystring_expire"));
+    assert!(setting("0").is_err());
+    let s = storage(&[]);
+    for secs in [1, 604_800] {
+        let options = UrlOptions::new().at(at()).expire(Duration::from_secs(secs));
+        assert!(s.url_with("k", &options).await.is_ok(), "{secs}");
+    }
+    for secs in [0, 604_801] {
+        let options = UrlOptions::new().at(at()).expire(Duration::from_secs(secs));
+        let e = s.url_with("k", &options).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{secs}: {e}");
+    }
+    // SigV2 URLs have no such bound, for the setting as for a call.
+    let v2 = storage(&[("signature_version", "s3"), ("querystring_expire", "1209600")]);
+    let options = UrlOptions::new().at(at()).expire(Duration::from_secs(1_209_600));
+    assert!(v2.url_with("k", &options).await.is_ok());
 }
 
 #[tokio::test]
@@ -200,6 +240,63 @@ async fn public_domain_urls() {
     assert_eq!(
         plain.url_with("filename.mp4", &p).await.unwrap(),
         "https://files.example.com/bucket/filename.mp4?version=10"
+    );
+}
+
+#[tokio::test]
+async fn public_domain_with_virtual_style_puts_the_bucket_in_the_host() {
+    let s = storage(&[
+        ("bucket_name", "my-bucket"),
+        ("public_domain", "files.example.com"),
+        ("addressing_style", "virtual"),
+    ]);
+    let u = url(&s, "file.txt").await;
+    assert!(
+        u.starts_with("https://my-bucket.files.example.com/file.txt?X-Amz-Algorithm="),
+        "{u}"
+    );
+    // A dotted bucket stays in the path, as everywhere; `auto` is path style here.
+    let dotted = storage(&[
+        ("bucket_name", "my.dotted.bucket"),
+        ("public_domain", "files.example.com"),
+        ("addressing_style", "virtual"),
+    ]);
+    let u = url(&dotted, "file.txt").await;
+    assert!(
+        u.starts_with("https://files.example.com/my.dotted.bucket/file.txt?"),
+        "{u}"
+    );
+    let auto = storage(&[("bucket_name", "my-bucket"), ("public_domain", "files.example.com")]);
+    let u = url(&auto, "file.txt").await;
+    assert!(u.starts_with("https://files.example.com/my-bucket/file.txt?"), "{u}");
+}
+
+#[tokio::test]
+async fn forced_virtual_style_keeps_dotted_buckets_in_the_path() {
+    let s = storage(&[
+        ("bucket_name", "my.dotted.bucket"),
+        ("region_name", "eu-west-1"),
+        ("addressing_style", "virtual"),
+    ]);
+    let u = url(&s, "file.txt").await;
+    assert!(
+        u.starts_with("https://s3.eu-west-1.amazonaws.com/my.dotted.bucket/file.txt?X-Amz-Algorithm="),
+        "{u}"
+    );
+    // Requests go there too.
+    let target = s.client().target(Some("file.txt"));
+    assert_eq!(
+        target.url(""),
+        "https://s3.eu-west-1.amazonaws.com/my.dotted.bucket/file.txt"
+    );
+    let plain = storage(&[
+        ("bucket_name", "my-bucket"),
+        ("region_name", "eu-west-1"),
+        ("addressing_style", "virtual"),
+    ]);
+    assert_eq!(
+        plain.client().target(Some("file.txt")).url(""),
+        "https://my-bucket.s3.eu-west-1.amazonaws.com/file.txt"
     );
 }
 

@@ -188,14 +188,17 @@ pub fn presign_v2(
     let enc = crate::s3::addressing::encode_query_component;
     let mut url = uri.to_string();
     url.push(if uri.query().is_some() { '&' } else { '?' });
+    // botocore's order: the key, the signature, the signed x-amz-* headers (the token),
+    // then `Expires`.
     url.push_str(&format!(
-        "AWSAccessKeyId={}&Signature={}&Expires={expires_at}",
+        "AWSAccessKeyId={}&Signature={}",
         enc(creds.access_key()),
         enc(&signature)
     ));
     if let Some(token) = creds.session_token() {
         url.push_str(&format!("&x-amz-security-token={}", enc(token.expose())));
     }
+    url.push_str(&format!("&Expires={expires_at}"));
     Ok(url)
 }
 

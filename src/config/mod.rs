@@ -392,6 +392,15 @@ impl Settings {
             check_region(region)
                 .map_err(|why| Error::invalid_setting("client_config", format!("region_name {why}")))?;
         }
+        if self.effective_signature_version() == SignatureVersion::V2
+            && let Some(provider) = self.provider
+            && !self.provider_defaults().sigv2
+        {
+            return Err(Error::invalid_setting(
+                "signature_version",
+                format!("{} does not accept SigV2 (\"s3\"): use \"s3v4\"", provider.as_str()),
+            ));
+        }
         check_expire(self.effective_signature_version(), self.querystring_expire)
             .map_err(|why| Error::invalid_setting("querystring_expire", why))?;
         let has_key = self.access_key.as_deref().is_some_and(|k| !k.is_empty());

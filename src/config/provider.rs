@@ -20,6 +20,9 @@ pub struct ProviderDefaults {
     pub conditional_writes: bool,
     /// Whether DeleteObjects is supported.
     pub bulk_delete: bool,
+    /// Whether legacy SigV2 (`signature_version = "s3"`) is accepted: asking for it with a
+    /// provider that refuses it is an error when the settings are built.
+    pub sigv2: bool,
 }
 
 impl ProviderDefaults {
@@ -34,21 +37,30 @@ impl ProviderDefaults {
             list_objects_version: ListObjectsVersion::V2,
             conditional_writes: true,
             bulk_delete: true,
+            sigv2: true,
         };
         match provider {
             Provider::Aws => ProviderDefaults {
                 addressing_style: AddressingStyle::Auto,
                 ..base
             },
-            // R2 signs with region `auto` and honours If-None-Match on PutObject.
-            Provider::R2 => ProviderDefaults { region: "auto", ..base },
+            // R2 signs with region `auto`, honours If-None-Match on PutObject, and takes
+            // SigV4 only (its documentation).
+            Provider::R2 => ProviderDefaults {
+                region: "auto",
+                sigv2: false,
+                ..base
+            },
             // MinIO and RustFS implement conditional writes (MinIO since 2024, RustFS since 2025).
             Provider::Minio | Provider::RustFs => base,
-            // Garage's default region is `garage`; it does not document If-None-Match on
-            // PutObject, so writes without overwrite fall back to exists-then-put.
+            // Garage's default region is `garage`. Garage 2.5.0 (tested here) ignores
+            // If-None-Match on PutObject and CompleteMultipartUpload, so writes without
+            // overwrite fall back to exists-then-put, and answers SigV2 with 400
+            // "Unsupported authorization method".
             Provider::Garage => ProviderDefaults {
                 region: "garage",
                 conditional_writes: false,
+                sigv2: false,
                 ..base
             },
         }

@@ -267,7 +267,8 @@ async fn failures_have_exit_codes_and_one_line() {
     wrong.env("AWS_SECRET_ACCESS_KEY", "not-the-secret").args(["ls"]);
     let out = run(wrong).await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("SignatureDoesNotMatch"), "{}", text(&out));
+    let (_, code) = s.bed.kind.refusal(crate::common::Refusal::WrongSignature);
+    assert!(text(&out).contains(code), "{}", text(&out));
     assert!(!text(&out).contains("not-the-secret"));
 }
 

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::common::proxy::{Fault, FaultProxy};
-use crate::common::{Bed, unique_bucket};
+use crate::common::{Bed, Capability, unique_bucket};
 use storages_s3::config::ObjectParameters;
 use storages_s3::http::Body;
 use storages_s3::s3::Client;
@@ -555,20 +555,34 @@ async fn a_reply_cut_midway_is_read_again() {
 
 #[tokio::test]
 async fn a_wrong_region_reply_is_followed_once() {
-    let f = Faulty::new(&[]).await;
+    // The client starts in another region than the bucket's; the reply names the bucket's
+    // (injected here, as AWS sends it: a server that checks regions would say the same).
+    let mut f = Faulty::new(&[]).await;
+    let bucket_region = f.bed.region.clone();
+    let mut o = f.bed.options(f.client.bucket(), crate::common::Style::Path);
+    o.insert("endpoint_url".into(), format!("http://{}", f.proxy.addr));
+    o.insert("region_name".into(), "eu-west-3".into());
+    f.client = Client::new(&Settings::builder().options(o).no_globals().build().unwrap()).unwrap();
     let n = f.reset_count();
-    let redirect = "<Error><Code>AuthorizationHeaderMalformed</Code><Message>the region 'us-east-1' is wrong; expecting 'eu-west-3'</Message><Region>eu-west-3</Region></Error>";
+    let redirect = format!(
+        "<Error><Code>AuthorizationHeaderMalformed</Code><Message>the region 'eu-west-3' is wrong; \
+         expecting '{bucket_region}'</Message><Region>{bucket_region}</Region></Error>"
+    );
     f.proxy
-        .push([Fault::reply(400, redirect, &[("x-amz-bucket-region", "eu-west-3")])]);
+        .push([Fault::reply(400, &redirect, &[("x-amz-bucket-region", &bucket_region)])]);
     f.client
         .put_object("k", Body::from("v"), &ObjectParameters::new())
         .await
         .unwrap();
-    assert_eq!(f.client.region(), "eu-west-3");
+    assert_eq!(f.client.region(), bucket_region);
     let heads = &f.proxy.requests()[n..];
     assert_eq!(heads.len(), 2);
-    assert!(heads[1].contains("/eu-west-3/s3/aws4_request"), "{}", heads[1]);
-    // Only once: a second redirect is returned as the error it is.
+    assert!(
+        heads[1].contains(&format!("/{bucket_region}/s3/aws4_request")),
+        "{}",
+        heads[1]
+    );
+    // Only once per request: a second redirect is returned as the error it is.
     f.proxy.push([
         Fault::reply(
             301,
@@ -586,7 +600,25 @@ async fn a_wrong_region_reply_is_followed_once() {
         .put_object("k2", Body::from("v"), &ObjectParameters::new())
         .await
         .unwrap_err();
-    assert_eq!(e.code(), Some("PermanentRedirect"));
+    assert_eq!(e.code(), Some("PermanentRedirect"), "{e}");
+}
+
+#[tokio::test]
+async fn a_server_that_checks_regions_teaches_the_bucket_region() {
+    let bed = Bed::new().await;
+    if bed.skip_unless(Capability::RegionChecks, "learning the region from the server") {
+        return;
+    }
+    let bucket = unique_bucket("region");
+    let right = Client::new(&bed.settings(&bucket, crate::common::Style::Path, &[])).unwrap();
+    right.create_bucket().await.unwrap();
+    let wrong =
+        Client::new(&bed.settings(&bucket, crate::common::Style::Path, &[("region_name", "eu-west-3")])).unwrap();
+    wrong
+        .put_object("k", Body::from("v"), &ObjectParameters::new())
+        .await
+        .unwrap();
+    assert_eq!(wrong.region(), bed.region);
 }
 
 #[tokio::test]

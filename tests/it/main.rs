@@ -18,6 +18,7 @@ mod lying;
 mod manifest_goldens;
 mod manifest_storage;
 mod names_goldens;
+mod presets;
 mod presign;
 mod presigned_post;
 mod s3_ops;

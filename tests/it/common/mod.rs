@@ -11,6 +11,7 @@ pub mod alloc;
 pub mod hostile;
 pub mod http_proxy;
 pub mod metadata;
+pub mod profile;
 pub mod proxy;
 pub mod server;
 pub mod webdriver;
@@ -21,6 +22,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use storages_s3::Settings;
 use storages_s3::s3::Client;
+
+pub use profile::{Capability, Refusal, ServerKind};
 
 /// How requests address the bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +40,8 @@ pub struct Bed {
     pub access_key: String,
     pub secret_key: String,
     pub region: String,
+    /// Which server it is, and so what it can do.
+    pub kind: ServerKind,
     /// The in-process server, when there is no external one.
     pub server: Option<server::Server>,
 }
@@ -91,6 +96,7 @@ impl Bed {
                 access_key,
                 secret_key,
                 region,
+                kind: ServerKind::from_env(ServerKind::Aws),
                 server: None,
             };
         }
@@ -102,13 +108,37 @@ impl Bed {
             access_key: server::ACCESS_KEY.into(),
             secret_key: server::SECRET_KEY.into(),
             region: "us-east-1".into(),
+            kind: ServerKind::S3sFs,
             server: Some(server),
         }
     }
 
-    /// Whether the server checks signatures (the in-process one does; moto does not).
+    /// Whether the server has `c`.
+    pub fn has(&self, c: Capability) -> bool {
+        self.kind.has(c)
+    }
+
+    /// Whether a test needing `c` must skip here: says so in one line when it must.
+    pub fn skip_unless(&self, c: Capability, test: &str) -> bool {
+        if self.has(c) {
+            return false;
+        }
+        eprintln!("skipped {test}: {} lacks {c:?}", self.kind);
+        true
+    }
+
+    /// The signature versions to test here: SigV4, and SigV2 where the server takes it
+    /// (a line says when it does not).
+    pub fn signature_versions(&self, test: &str) -> Vec<&'static str> {
+        match self.skip_unless(Capability::SigV2, &format!("{test} with SigV2")) {
+            true => vec!["s3v4"],
+            false => vec!["s3v4", "s3"],
+        }
+    }
+
+    /// Whether the server checks signatures (s3s-fs and Garage do; moto does not).
     pub fn checks_signatures(&self) -> bool {
-        self.server.is_some()
+        self.has(Capability::SignatureChecks)
     }
 
     /// Multipart uploads left open under the client's bucket. Uploads whose start time is
@@ -120,17 +150,13 @@ impl Bed {
         let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
         uploads
             .into_iter()
-            .filter(|u| self.server.is_some() || u.initiated.is_some_and(|t| t > day_ago))
+            .filter(|u| self.has(Capability::UploadStartTimes) || u.initiated.is_some_and(|t| t > day_ago))
             .collect()
     }
 
     /// Prints why a test is skipped here, and says whether it must be.
     pub fn skip_unless_signatures_checked(&self, test: &str) -> bool {
-        if !self.checks_signatures() {
-            eprintln!("skipped {test}: the external test server does not check signatures");
-            return true;
-        }
-        false
+        self.skip_unless(Capability::SignatureChecks, test)
     }
 
     /// Options for a bucket on this server in a given style.
@@ -157,6 +183,9 @@ impl Bed {
         }
         // Fast retries keep fault tests short.
         o.insert("max_attempts".into(), "3".into());
+        if let Some(preset) = self.kind.preset() {
+            o.insert("provider".into(), preset.into());
+        }
         o
     }
 

@@ -1,0 +1,99 @@
+//! The provider presets and the test bed's server profiles, checked against the server
+//! itself: what a preset (and the profile) says of conditional writes, SigV2 and bulk
+//! delete is what the server does.
+
+use std::sync::Arc;
+
+use storages_s3::config::{ObjectParameters, Provider, ProviderDefaults, SignatureVersion};
+use storages_s3::credentials::{Credentials, StaticProvider};
+use storages_s3::http::Body;
+use storages_s3::s3::Client;
+use storages_s3::s3::ops::put_object::WriteOptions;
+
+use crate::common::{Bed, Capability, Style};
+
+/// Whether the server refuses a second `If-None-Match: *` upload of a key.
+async fn honours_if_none_match(client: &Client) -> bool {
+    let once = WriteOptions {
+        if_none_match: true,
+        crc32: false,
+    };
+    let params = ObjectParameters::new();
+    client
+        .put_object_with("probe/inm", Body::from("a"), &params, once)
+        .await
+        .unwrap();
+    match client
+        .put_object_with("probe/inm", Body::from("b"), &params, once)
+        .await
+    {
+        Ok(_) => false,
+        Err(e) if e.is_precondition_failed() => true,
+        Err(e) => panic!("a second conditional PUT: {e}"),
+    }
+}
+
+/// Whether a SigV2-signed request is accepted.
+async fn takes_sigv2(bed: &Bed, client: &Client) -> bool {
+    let mut options = client.options().clone();
+    options.signature_version = SignatureVersion::V2;
+    let creds = Credentials::new(&bed.access_key, bed.secret_key.as_str());
+    let v2 = Client::with_options(options, Arc::new(StaticProvider::new(creds))).unwrap();
+    v2.head_object("probe/inm", &ObjectParameters::new()).await.is_ok()
+}
+
+#[tokio::test]
+async fn presets_and_profiles_say_what_the_server_does() {
+    let bed = Bed::new().await;
+    let client = bed.client("presets", Style::Path).await;
+    let conditional = honours_if_none_match(&client).await;
+    let sigv2 = takes_sigv2(&bed, &client).await;
+    // DeleteObjects (bulk delete) works everywhere the suite runs.
+    let deleted = client.delete_objects(&["probe/inm"]).await.unwrap();
+    assert!(deleted.errors.is_empty(), "{:?}", deleted.errors);
+    eprintln!(
+        "{}: If-None-Match honoured: {conditional}, SigV2 taken: {sigv2}, DeleteObjects: true",
+        bed.kind
+    );
+    assert_eq!(
+        conditional,
+        bed.has(Capability::ConditionalWrites),
+        "the profile of {}",
+        bed.kind
+    );
+    // moto takes any signature, so SigV2 passes there whatever it implements.
+    assert_eq!(sigv2, bed.has(Capability::SigV2), "the profile of {}", bed.kind);
+    let Some(preset) = bed.kind.preset() else {
+        eprintln!("{} has no provider preset: only its profile is checked", bed.kind);
+        return;
+    };
+    let defaults = ProviderDefaults::of(preset.parse::<Provider>().unwrap());
+    assert_eq!(defaults.conditional_writes, conditional, "the {preset} preset");
+    assert_eq!(defaults.sigv2, sigv2, "the {preset} preset");
+    assert!(defaults.bulk_delete, "the {preset} preset");
+    // The storage built on the preset writes without overwriting as the server allows.
+    let storage = bed
+        .storage("presetsave", Style::Path, &[("file_overwrite", "false")])
+        .await;
+    assert_eq!(storage.settings().effective_conditional_writes(), conditional);
+}
+
+#[test]
+fn asking_a_preset_for_what_the_service_refuses_is_an_error() {
+    let build = |provider: &str| {
+        storages_s3::Settings::builder()
+            .no_globals()
+            .option("bucket_name", "media")
+            .option("provider", provider)
+            .option("signature_version", "s3")
+            .build()
+    };
+    for provider in ["garage", "r2"] {
+        let e = build(provider).unwrap_err();
+        assert_eq!(e.setting(), Some("signature_version"), "{provider}");
+        assert!(e.to_string().contains("SigV2"), "{e}");
+    }
+    for provider in ["aws", "minio", "rustfs"] {
+        build(provider).unwrap();
+    }
+}

@@ -54,6 +54,7 @@ pub mod config;
 pub mod credentials;
 mod error;
 pub mod http;
+mod py;
 pub mod s3;
 pub mod storage;
 mod timestamp;

@@ -1,14 +1,13 @@
 //! `S3ManifestStaticStorage`: a static storage with Django's hashed names and
 //! `staticfiles.json`, readable by a Django site and the reverse.
 
-use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 use tokio::io::AsyncReadExt;
 
 use crate::config::StorageKind;
 use crate::error::{Error, ErrorKind, Result};
-use crate::storage::collect::{find_files, is_stored, stored_etags};
+use crate::storage::collect::{Source, find_files_blocking, is_stored, stored_etags};
 use crate::storage::manifest::{self, MANIFEST_NAME, Manifest, ManifestOptions};
 use crate::storage::{Content, S3Storage, S3StorageBuilder, UrlOptions};
 
@@ -24,6 +23,8 @@ pub struct PostProcessReport {
     pub skipped: usize,
     /// Whether `staticfiles.json` was written (it is not when unchanged).
     pub manifest_written: bool,
+    /// Every original name with its hashed name, sorted (Django's "Post-processed 'a' as 'b'").
+    pub hashed_names: Vec<(String, String)>,
 }
 
 /// Django's `S3ManifestStaticStorage`: an [`S3StaticStorage`](crate::storage::S3StaticStorage)
@@ -37,7 +38,7 @@ pub struct PostProcessReport {
 /// use storages_s3::storage::{S3ManifestStaticStorage, S3Storage};
 ///
 /// let statics = S3ManifestStaticStorage::from_builder(S3Storage::builder().option("location", "static")).await?;
-/// statics.post_process_dir("./static".as_ref()).await?;   // after uploading the originals
+/// statics.post_process_sources(&["./static".parse().unwrap()], &[]).await?; // after the originals
 /// let css = statics.url("css/app.css").await?;            // .../static/css/app.917104749980.css
 /// # Ok(()) }
 /// ```
@@ -178,15 +179,17 @@ impl S3ManifestStaticStorage {
             self.storage.store(MANIFEST_NAME, Content::from(json)).await?;
             report.manifest_written = true;
         }
+        report.hashed_names = paths.clone();
         *self.manifest.write().expect("manifest lock") = Manifest::from_paths(paths);
         Ok(report)
     }
 
-    /// [`post_process`](Self::post_process) of every file under `root` (Django's ignore
-    /// patterns applied).
-    pub async fn post_process_dir(&self, root: &Path) -> Result<PostProcessReport> {
+    /// [`post_process`](Self::post_process) of every file the folders give, found as
+    /// [`collect`](crate::storage::collect::collect) finds them (`ignore`: Django's ignore
+    /// patterns; of two files with one name, the first folder's).
+    pub async fn post_process_sources(&self, sources: &[Source], ignore: &[String]) -> Result<PostProcessReport> {
         let mut files = Vec::new();
-        for (name, path) in find_files(root, &crate::storage::collect::CollectOptions::default().ignore)? {
+        for (name, path) in find_files_blocking(sources, ignore).await?.files {
             let content = tokio::fs::read(&path)
                 .await
                 .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read {}", path.display())).with_source(e))?;

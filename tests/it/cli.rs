@@ -93,7 +93,7 @@ async fn collectstatic_uploads_then_skips_unchanged_files() {
             .arg(dir.path());
         let out = run(first).await;
         assert!(out.status.success(), "{}", text(&out));
-        assert!(text(&out).contains("30 files uploaded, 0 skipped"), "{}", text(&out));
+        assert!(text(&out).contains("30 static files copied."), "{}", text(&out));
         let mut second = s.cmd();
         second
             .args([
@@ -106,7 +106,7 @@ async fn collectstatic_uploads_then_skips_unchanged_files() {
             .arg(dir.path());
         let out = run(second).await;
         assert!(
-            text(&out).contains("0 files uploaded, 30 skipped"),
+            text(&out).contains("0 static files copied, 30 unmodified."),
             "gzip={gzip}: {}",
             text(&out)
         );
@@ -119,7 +119,7 @@ async fn collectstatic_uploads_then_skips_unchanged_files() {
         .arg(dir.path());
     let out = run(third).await;
     assert!(
-        text(&out).contains("1 files uploaded, 29 skipped (unchanged)"),
+        text(&out).contains("1 static file copied, 29 unmodified."),
         "{}",
         text(&out)
     );
@@ -138,32 +138,37 @@ async fn collectstatic_with_the_manifest() {
     let tree = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/goldens/static/trees/edge"));
     let mut first = s.cmd();
     first
-        .args(["--location", "static", "collectstatic", "--manifest"])
+        .args(["--location", "static", "collectstatic", "--manifest", "-v", "2"])
         .arg(tree);
     let out = run(first).await;
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("25 files uploaded, 0 skipped (unchanged), 0 deleted"),
+        text(&out).contains("25 static files copied, 25 post-processed."),
         "{}",
         text(&out)
     );
     assert!(
-        text(&out).contains("25 post-processed (25 hashed copies uploaded, manifest written)"),
+        text(&out).contains("25 hashed copies uploaded, manifest written"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("Post-processed 'css/base.css' as 'css/base."),
         "{}",
         text(&out)
     );
     let mut second = s.cmd();
     second
-        .args(["--location", "static", "collectstatic", "--manifest"])
+        .args(["--location", "static", "collectstatic", "--manifest", "-v", "2"])
         .arg(tree);
     let out = run(second).await;
     assert!(
-        text(&out).contains("0 files uploaded, 25 skipped (unchanged)"),
+        text(&out).contains("0 static files copied, 25 unmodified, 25 post-processed."),
         "{}",
         text(&out)
     );
     assert!(
-        text(&out).contains("25 post-processed (0 hashed copies uploaded, manifest unchanged)"),
+        text(&out).contains("0 hashed copies uploaded, manifest unchanged"),
         "{}",
         text(&out)
     );
@@ -178,7 +183,8 @@ async fn dry_run_and_clear() {
     dry.args(["collectstatic", "--dry-run", "--no-progress"])
         .arg(dir.path());
     let out = run(dry).await;
-    assert!(text(&out).contains("would upload d0/file0.css"), "{}", text(&out));
+    let copy = format!("Pretending to copy '{}'", dir.path().join("d0/file0.css").display());
+    assert!(text(&out).contains(&copy), "{}", text(&out));
     let mut ls = s.cmd();
     ls.args(["ls", "-r"]);
     assert!(run(ls).await.stdout.is_empty(), "a dry run uploads nothing");
@@ -190,11 +196,136 @@ async fn dry_run_and_clear() {
     let mut clear = s.cmd();
     clear.args(["collectstatic", "--clear"]).arg(dir.path());
     let out = run(clear).await;
+    assert!(text(&out).contains("Deleting 'stale/old.js'"), "{}", text(&out));
+    assert!(text(&out).contains("5 static files copied."), "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collectstatic_takes_djangos_options() {
+    let s = Setup::new("clioptions").await;
+    let app = tempfile::tempdir().unwrap();
+    let theme = tempfile::tempdir().unwrap();
+    let vendor = tempfile::tempdir().unwrap();
+    for (root, files) in [
+        (
+            app.path(),
+            &["css/site.css", "js/app.js", "js/app.min.js", "notes.txt~", ".env"][..],
+        ),
+        (theme.path(), &["css/site.css", "css/theme.css", "CVS/Root"][..]),
+        (vendor.path(), &["lib.js", "lib.js.map"][..]),
+    ] {
+        for f in files {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, format!("/* {} */", p.display())).unwrap();
+        }
+    }
+    let ls = || {
+        let mut ls = s.cmd();
+        ls.args(["ls", "-r"]);
+        ls
+    };
+    // Several folders, one with a prefix; -i twice; the first folder's site.css wins.
+    let mut c = s.cmd();
+    c.args([
+        "collectstatic",
+        "-v",
+        "2",
+        "-i",
+        "*.min.js",
+        "--ignore",
+        "*.map",
+        "--noinput",
+    ])
+    .arg(app.path())
+    .arg(theme.path())
+    .arg(format!("vendor={}", vendor.path().display()));
+    let out = run(c).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let said = text(&out);
     assert!(
-        text(&out).contains("5 files uploaded, 0 skipped (unchanged), 1 deleted"),
-        "{}",
-        text(&out)
+        said.contains("Found another file with the destination path 'css/site.css'"),
+        "{said}"
     );
+    assert!(
+        said.contains(&format!("Copying '{}'", app.path().join("js/app.js").display())),
+        "{said}"
+    );
+    assert!(said.contains("4 static files copied."), "{said}");
+    let listed = String::from_utf8_lossy(&run(ls()).await.stdout).to_string();
+    let mut names: Vec<&str> = listed.lines().map(|l| l.split_whitespace().last().unwrap()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["css/site.css", "css/theme.css", "js/app.js", "vendor/lib.js"],
+        "{listed}"
+    );
+    let local = tempfile::tempdir().unwrap();
+    let copy = local.path().join("site.css");
+    let mut cp = s.cmd();
+    cp.args(["cp", "s3:css/site.css"]).arg(&copy);
+    assert!(run(cp).await.status.success());
+    let content = std::fs::read_to_string(&copy).unwrap();
+    assert!(
+        content.contains(&app.path().display().to_string()),
+        "the first folder's: {content}"
+    );
+    // Without Django's default patterns, CVS folders, dot files and backups go up too;
+    // -v 0 prints nothing.
+    let mut c = s.cmd();
+    c.args(["collectstatic", "-v", "0", "--no-default-ignore"])
+        .arg(app.path())
+        .arg(theme.path());
+    let out = run(c).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.stdout.is_empty(), "{}", text(&out));
+    let listed = String::from_utf8_lossy(&run(ls()).await.stdout).to_string();
+    for name in [".env", "notes.txt~", "CVS/Root", "js/app.min.js"] {
+        assert!(listed.contains(name), "{name}: {listed}");
+    }
+    // --no-post-process: the files, without hashed copies or a manifest.
+    let mut c = s.cmd();
+    c.args(["--location", "pp", "collectstatic", "--manifest", "--no-post-process"])
+        .arg(theme.path());
+    let out = run(c).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("2 static files copied."), "{}", text(&out));
+    let mut ls = s.cmd();
+    ls.args(["--location", "pp", "ls", "-r"]);
+    let listed = String::from_utf8_lossy(&run(ls).await.stdout).to_string();
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collectstatic_rewrites_js_module_imports_when_asked() {
+    let s = Setup::new("clijsmodules").await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("js")).unwrap();
+    std::fs::write(dir.path().join("js/main.js"), "import { x } from \"./dep.js\";\nx();\n").unwrap();
+    std::fs::write(dir.path().join("js/dep.js"), "export const x = () => 1;\n").unwrap();
+    for (location, flag, rewritten) in [("plain", None, false), ("modules", Some("--js-modules"), true)] {
+        let mut c = s.cmd();
+        c.args(["--location", location, "collectstatic", "--manifest", "-v", "2"]);
+        c.args(flag);
+        c.arg(dir.path());
+        let out = run(c).await;
+        assert!(out.status.success(), "{}", text(&out));
+        let said = text(&out);
+        let hashed = said
+            .lines()
+            .find_map(|l| l.strip_prefix("Post-processed 'js/main.js' as '"))
+            .and_then(|rest| rest.strip_suffix('\''))
+            .unwrap_or_else(|| panic!("{said}"))
+            .to_owned();
+        let local = tempfile::tempdir().unwrap();
+        let copy = local.path().join("main.js");
+        let mut cp = s.cmd();
+        cp.args(["--location", location, "cp", &format!("s3:{hashed}")])
+            .arg(&copy);
+        assert!(run(cp).await.status.success());
+        let js = std::fs::read_to_string(&copy).unwrap();
+        assert_eq!(!js.contains("\"./dep.js\""), rewritten, "{location}: {js}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -367,7 +367,13 @@ impl Lane {
         }
         let mut options = CollectOptions::default();
         options.jobs = 3;
-        let result = collect(&self.storage, self.tree.path(), &options, Arc::new(|_: &Event| {})).await;
+        let result = collect(
+            &self.storage,
+            &[self.tree.path().into()],
+            &options,
+            Arc::new(|_: &Event| {}),
+        )
+        .await;
         for file in TREE {
             let blob = Arc::new(std::fs::read(self.tree.path().join(file)).unwrap());
             match &result {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::common::{Bed, Style};
 use sha2::Digest as _;
-use storages_s3::storage::collect::{CollectOptions, collect};
+use storages_s3::storage::collect::{CollectOptions, DEFAULT_IGNORE, collect};
 use storages_s3::storage::{S3ManifestStaticStorage, S3Storage};
 
 fn goldens() -> &'static Path {
@@ -70,11 +70,19 @@ async fn collectstatic_matches_django(style: Style) {
     assert!(statics.manifest().is_empty(), "no manifest yet");
     let tree = goldens().join("trees/edge");
     let noop = Arc::new(|_: &_| {});
-    let report = collect(&statics, &tree, &CollectOptions::default(), noop.clone())
+    let report = collect(
+        &statics,
+        &[tree.as_path().into()],
+        &CollectOptions::default(),
+        noop.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.uploaded, 25);
+    let pp = statics
+        .post_process_sources(&[tree.as_path().into()], &DEFAULT_IGNORE.map(String::from))
         .await
         .unwrap();
-    assert_eq!(report.uploaded, 25);
-    let pp = statics.post_process_dir(&tree).await.unwrap();
     assert_eq!(
         pp.post_processed, 25,
         "Django: 25 static files copied, 25 post-processed."
@@ -129,9 +137,14 @@ async fn collectstatic_matches_django(style: Style) {
     );
 
     // An unchanged tree uploads nothing, hashed copies and manifest included.
-    let report = collect(&again, &tree, &CollectOptions::default(), noop).await.unwrap();
+    let report = collect(&again, &[tree.as_path().into()], &CollectOptions::default(), noop)
+        .await
+        .unwrap();
     assert_eq!((report.uploaded, report.skipped), (0, 25));
-    let pp = again.post_process_dir(&tree).await.unwrap();
+    let pp = again
+        .post_process_sources(&[tree.as_path().into()], &DEFAULT_IGNORE.map(String::from))
+        .await
+        .unwrap();
     assert_eq!((pp.uploaded, pp.manifest_written), (0, false), "{pp:?}");
 }
 
@@ -186,7 +199,7 @@ async fn a_missing_reference_fails_like_django_and_stores_no_manifest() {
     plain.client().create_bucket().await.unwrap();
     let statics = manifest_storage(&bed, &bucket, Style::Path).await;
     let e = statics
-        .post_process_dir(&goldens().join("trees/edge_missing"))
+        .post_process_sources(&[goldens().join("trees/edge_missing").into()], &[])
         .await
         .unwrap_err();
     assert!(e.is_not_found(), "{e}");

@@ -6,7 +6,7 @@
 //! 4 not found, 130 interrupted (nothing partial is left: uploads in progress are aborted).
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -14,7 +14,8 @@ use std::time::{Duration, SystemTime};
 use clap::{Args, Parser, Subcommand};
 use storages_s3::config::StorageKind;
 use storages_s3::s3::Client;
-use storages_s3::storage::collect::{self, CollectOptions, Event};
+use storages_s3::storage::collect::{self, CollectOptions, Event, Source};
+use storages_s3::storage::manifest::ManifestOptions;
 use storages_s3::storage::{Content, S3ManifestStaticStorage, S3Storage, UrlOptions};
 use storages_s3::{Error, ErrorKind};
 use tokio::io::AsyncWriteExt;
@@ -54,10 +55,19 @@ struct SettingFlags {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Upload a folder of static files, skipping files already up to date.
+    /// Upload folders of static files (Django's collectstatic), skipping files already up
+    /// to date.
     Collectstatic {
-        /// The folder to upload.
-        dir: PathBuf,
+        /// Folders to upload, as DIR or PREFIX=DIR (Django's STATICFILES_DIRS); a name found
+        /// in two folders is taken from the first.
+        #[arg(required = true, value_name = "[PREFIX=]DIR")]
+        sources: Vec<Source>,
+        /// Leave out files and folders matching this shell pattern (repeatable).
+        #[arg(short = 'i', long = "ignore", value_name = "PATTERN")]
+        ignore: Vec<String>,
+        /// Don't leave out CVS, .* and *~ (Django's default patterns).
+        #[arg(long)]
+        no_default_ignore: bool,
         /// Say what would be uploaded; change nothing.
         #[arg(long)]
         dry_run: bool,
@@ -73,6 +83,19 @@ enum Command {
         /// Also store hashed copies and staticfiles.json (Django's ManifestStaticFilesStorage).
         #[arg(long)]
         manifest: bool,
+        /// With --manifest: upload the files only, no hashed copies and no manifest.
+        #[arg(long)]
+        no_post_process: bool,
+        /// With --manifest: rewrite JavaScript module imports and exports too (Django's
+        /// support_js_module_import_aggregation).
+        #[arg(long)]
+        js_modules: bool,
+        /// 0: errors only; 1: the summary; 2: every file; 3: as 2, with sizes and times.
+        #[arg(short = 'v', long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=3))]
+        verbosity: u8,
+        /// Accepted as Django's is; this command never asks.
+        #[arg(long = "noinput", visible_alias = "no-input")]
+        noinput: bool,
     },
     /// List names under a prefix (directories end with `/`).
     Ls {
@@ -198,16 +221,33 @@ fn storage_name(arg: &str) -> Option<&str> {
     arg.strip_prefix("s3:")
 }
 
-async fn collectstatic(
-    flags: &SettingFlags,
-    dir: &Path,
+/// What `collectstatic` was asked to do, beyond the collection's own options.
+struct CollectstaticRun {
+    sources: Vec<Source>,
     options: CollectOptions,
     show_progress: bool,
-    with_manifest: bool,
-) -> Result<(), Failure> {
-    let manifest = match with_manifest {
-        true => Some(S3ManifestStaticStorage::from_builder(builder(flags)?).await?),
-        false => None,
+    manifest: Option<ManifestOptions>,
+    post_process: bool,
+    verbosity: u8,
+}
+
+/// Django's summary: `3 static files copied, 9 unmodified, 4 post-processed.`
+fn summary(copied: usize, unmodified: usize, post_processed: usize) -> String {
+    let mut line = format!("{copied} static file{} copied", if copied == 1 { "" } else { "s" });
+    if unmodified > 0 {
+        line.push_str(&format!(", {unmodified} unmodified"));
+    }
+    if post_processed > 0 {
+        line.push_str(&format!(", {post_processed} post-processed"));
+    }
+    line.push('.');
+    line
+}
+
+async fn collectstatic(flags: &SettingFlags, run: CollectstaticRun) -> Result<(), Failure> {
+    let manifest = match run.manifest {
+        Some(options) => Some(S3ManifestStaticStorage::with_options(builder(flags)?, options).await?),
+        None => None,
     };
     let storage = match &manifest {
         Some(m) => {
@@ -216,7 +256,8 @@ async fn collectstatic(
         }
         None => storage(flags, StorageKind::Static)?,
     };
-    let bar = show_progress.then(|| {
+    let verbosity = run.verbosity;
+    let bar = (run.show_progress && verbosity == 1).then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg}").expect("valid template"),
@@ -224,39 +265,80 @@ async fn collectstatic(
         bar
     });
     let shown = bar.clone();
-    let dry_run = options.dry_run;
-    let progress = Arc::new(move |e: &Event| match (&shown, e) {
-        (Some(bar), Event::Found(n)) => bar.set_length(*n as u64),
-        (Some(bar), Event::Uploaded { name, .. } | Event::Skipped { name }) => {
-            bar.inc(1);
-            bar.set_message(name.clone());
+    let dry_run = run.options.dry_run;
+    // Django's messages, at Django's verbosity levels.
+    let progress = Arc::new(move |e: &Event| {
+        if let Some(bar) = &shown {
+            match e {
+                Event::Found(n) => bar.set_length(*n as u64),
+                Event::Uploaded { name, .. } | Event::Skipped { name } => {
+                    bar.inc(1);
+                    bar.set_message(name.clone());
+                }
+                _ => {}
+            }
         }
-        (None, Event::Uploaded { name, .. }) if dry_run => println!("would upload {name}"),
-        (None, Event::Deleted { key }) if dry_run => println!("would delete {key}"),
-        _ => {}
+        let (level, line) = match e {
+            Event::Duplicate { name, .. } => (
+                1,
+                format!(
+                    "Found another file with the destination path '{name}'. It will be ignored since only \
+                     the first encountered file is collected. If this is not what you want, make sure every \
+                     static file has a unique path."
+                ),
+            ),
+            Event::Deleted { key } if dry_run => (1, format!("Pretending to delete '{key}'")),
+            Event::Deleted { key } => (1, format!("Deleting '{key}'")),
+            Event::Uploaded { source, .. } if dry_run => (1, format!("Pretending to copy '{}'", source.display())),
+            Event::Uploaded { source, .. } => (2, format!("Copying '{}'", source.display())),
+            Event::Skipped { name } => (2, format!("Skipping '{name}' (not modified)")),
+            _ => return,
+        };
+        if verbosity >= level {
+            match &shown {
+                Some(bar) => bar.println(line),
+                None => println!("{line}"),
+            }
+        }
     });
-    let report = collect::collect(&storage, dir, &options, progress).await?;
+    let report = collect::collect(&storage, &run.sources, &run.options, progress).await?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     let post_processed = match &manifest {
-        Some(m) if !dry_run => Some(m.post_process_dir(dir).await?),
+        Some(m) if run.post_process && !dry_run => {
+            Some(m.post_process_sources(&run.sources, &run.options.ignore).await?)
+        }
         _ => None,
     };
-    let verb = if dry_run { "would upload" } else { "uploaded" };
-    print!(
-        "{} files {verb}, {} skipped (unchanged), {} deleted, {} bytes",
-        report.uploaded, report.skipped, report.deleted, report.bytes
-    );
-    if let Some(pp) = post_processed {
-        print!(
-            "; {} post-processed ({} hashed copies uploaded, manifest {})",
-            pp.post_processed,
-            pp.uploaded,
-            if pp.manifest_written { "written" } else { "unchanged" }
-        );
+    if let Some(pp) = &post_processed
+        && verbosity >= 2
+    {
+        for (original, hashed) in &pp.hashed_names {
+            println!("Post-processed '{original}' as '{hashed}'");
+        }
     }
-    println!(", {:.2} seconds", report.elapsed.as_secs_f64());
+    if verbosity >= 1 {
+        let processed = post_processed.as_ref().map_or(0, |pp| pp.post_processed);
+        println!("\n{}", summary(report.uploaded, report.skipped, processed));
+    }
+    if verbosity >= 2 {
+        let mut details = format!(
+            "{} bytes uploaded, {} deleted, {} duplicates left out",
+            report.bytes, report.deleted, report.duplicates
+        );
+        if let Some(pp) = &post_processed {
+            details.push_str(&format!(
+                "; {} hashed copies uploaded, manifest {}",
+                pp.uploaded,
+                if pp.manifest_written { "written" } else { "unchanged" }
+            ));
+        }
+        if verbosity >= 3 {
+            details.push_str(&format!("; {:.2} seconds", report.elapsed.as_secs_f64()));
+        }
+        println!("{details}");
+    }
     Ok(())
 }
 
@@ -336,17 +418,39 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let flags = &cli.settings;
     match cli.command {
         Command::Collectstatic {
-            dir,
+            sources,
+            ignore,
+            no_default_ignore,
             dry_run,
             clear,
             jobs,
             no_progress,
             manifest,
+            no_post_process,
+            js_modules,
+            verbosity,
+            noinput: _,
         } => {
             let mut options = CollectOptions::default();
             (options.dry_run, options.clear, options.jobs) = (dry_run, clear, jobs);
-            let show = !no_progress && std::io::stderr().is_terminal();
-            collectstatic(flags, &dir, options, show, manifest).await
+            if no_default_ignore {
+                options.ignore.clear();
+            }
+            options.ignore.extend(ignore);
+            let manifest = manifest.then(|| {
+                let mut m = ManifestOptions::default();
+                m.support_js_module_import_aggregation = js_modules;
+                m
+            });
+            let run = CollectstaticRun {
+                sources,
+                options,
+                show_progress: !no_progress && std::io::stderr().is_terminal(),
+                manifest,
+                post_process: !no_post_process,
+                verbosity,
+            };
+            collectstatic(flags, run).await
         }
         Command::Ls { prefix, recursive } => ls(flags, &prefix, recursive).await,
         Command::Cp { source, destination } => cp(flags, &source, &destination).await,

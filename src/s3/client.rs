@@ -340,7 +340,7 @@ impl Client {
         let uri: Uri = target
             .url(query)
             .parse()
-            .map_err(|e| Error::new(ErrorKind::InvalidKey, "the request URL is malformed").with_source(e))?;
+            .map_err(|e| Error::new(ErrorKind::InvalidArgument, "the request URL is malformed").with_source(e))?;
         let mut headers = parts.headers.clone();
         headers.insert(
             http::header::HOST,
@@ -1049,7 +1049,7 @@ impl Client {
         let uri: Uri = target
             .url(&encode_query(&sorted))
             .parse()
-            .map_err(|e| Error::new(ErrorKind::InvalidKey, "the request URL is malformed").with_source(e))?;
+            .map_err(|e| Error::new(ErrorKind::InvalidArgument, "the request URL is malformed").with_source(e))?;
         let mut headers = http::HeaderMap::new();
         headers.insert(
             http::header::HOST,

@@ -68,7 +68,12 @@ impl OpRequest {
         let v = HeaderValue::from_str(value)
             .ok()
             .filter(|v| v.to_str().is_ok())
-            .ok_or_else(|| Error::new(ErrorKind::InvalidKey, format!("value of {name} is not visible ASCII")))?;
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("value of {name} is not visible ASCII"),
+                )
+            })?;
         self.headers.insert(HeaderName::from_static(name), v);
         Ok(self)
     }

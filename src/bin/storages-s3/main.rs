@@ -155,6 +155,7 @@ impl From<Error> for Failure {
             ErrorKind::AccessDenied => (1, "check the credentials and the bucket's permissions"),
             ErrorKind::NotFound => (4, "check the name or the path"),
             ErrorKind::InvalidName | ErrorKind::InvalidKey => (1, "names are relative and stay inside the location"),
+            ErrorKind::InvalidArgument => (2, "check the command's arguments"),
             ErrorKind::Timeout | ErrorKind::Transport => (1, "check the endpoint and the network"),
             _ => (1, ""),
         };

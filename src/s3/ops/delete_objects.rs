@@ -15,7 +15,7 @@ pub const MAX_KEYS: usize = 1000;
 pub fn request(keys: &[&str]) -> Result<OpRequest> {
     if keys.is_empty() || keys.len() > MAX_KEYS {
         return Err(Error::new(
-            crate::ErrorKind::InvalidKey,
+            crate::ErrorKind::InvalidArgument,
             "DeleteObjects takes 1 to 1000 keys",
         ));
     }

@@ -64,7 +64,10 @@ pub fn request(
     if let Some(ByteRange::Inclusive(a, b)) = range
         && a > b
     {
-        return Err(Error::new(ErrorKind::InvalidKey, format!("range {a}-{b} is empty")));
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!("range {a}-{b} is empty"),
+        ));
     }
     let mut req = OpRequest::object("GetObject", Method::GET, key)?.query_opt("versionId", params::version_id(params));
     params::apply(params, ParamUse::Read, &mut req.headers)?;

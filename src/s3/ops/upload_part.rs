@@ -36,7 +36,7 @@ pub fn request(
 ) -> Result<OpRequest> {
     if !(1..=MAX_PART_NUMBER).contains(&part_number) {
         return Err(Error::new(
-            ErrorKind::InvalidKey,
+            ErrorKind::InvalidArgument,
             format!("part number {part_number} is not within 1..=10000"),
         ));
     }

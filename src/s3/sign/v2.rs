@@ -99,9 +99,12 @@ pub fn string_to_sign_v2(
     for (name, value) in headers {
         let name = name.as_str();
         if name.starts_with("x-amz-") {
-            let value = value
-                .to_str()
-                .map_err(|_| Error::new(ErrorKind::InvalidKey, format!("header {name} is not visible ASCII")))?;
+            let value = value.to_str().map_err(|_| {
+                Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("header {name} is not visible ASCII"),
+                )
+            })?;
             match amz.iter_mut().find(|(n, _)| n == name) {
                 Some((_, v)) => {
                     v.push(',');

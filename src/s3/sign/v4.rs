@@ -43,7 +43,7 @@ fn header_pairs(headers: &HeaderMap) -> Result<Vec<(&str, &str)>> {
         .map(|(k, v)| {
             let v = v.to_str().map_err(|_| {
                 Error::new(
-                    ErrorKind::InvalidKey,
+                    ErrorKind::InvalidArgument,
                     format!("header {k} is not visible ASCII and cannot be signed"),
                 )
             })?;
@@ -322,6 +322,6 @@ mod tests {
             &PayloadHash::of(b""),
         )
         .unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::InvalidKey);
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     }
 }

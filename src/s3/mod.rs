@@ -20,6 +20,6 @@ pub mod xml;
 
 pub use body::ObjectBody;
 pub use client::{Client, ClientOptions, GetObjectOutput, Presign};
-pub use list::{ListObjects, ListUploads};
+pub use list::{COLLECT_LIMIT, ListObjects, ListUploads};
 pub use params::ObjectHead;
 pub use post::{Condition, Expiration, KeyCondition, PostPolicy, PostSigning, PresignedPost, SuccessActionStatus};

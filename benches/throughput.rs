@@ -358,10 +358,14 @@ async fn run(sizes: Sizes) {
     .expect("static storage");
     let options = storages_s3::storage::collect::CollectOptions::default();
     for run in ["first", "second"] {
-        let report =
-            storages_s3::storage::collect::collect(&statics, &[tree.path().into()], &options, Arc::new(|_: &_| {}))
-                .await
-                .expect("collectstatic");
+        let report = storages_s3::storage::collect::collect(
+            statics.storage(),
+            &[tree.path().into()],
+            &options,
+            Arc::new(|_: &_| {}),
+        )
+        .await
+        .expect("collectstatic");
         println!(
             "collectstatic_{run}: {} files in {:.2} s = {:.0} files/s ({} uploaded, {} skipped, {} jobs)",
             sizes.static_files,

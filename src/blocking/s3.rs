@@ -210,17 +210,20 @@ impl S3StaticStorage {
         S3StaticStorage(S3Storage::from_async(storage.into_inner()))
     }
 
+    /// The storage underneath, for everything else it does (the
+    /// [`Storage`](crate::blocking::Storage) trait gives the Django methods directly).
+    pub fn storage(&self) -> &S3Storage {
+        &self.0
+    }
+
     /// The storage underneath.
     pub fn into_inner(self) -> S3Storage {
         self.0
     }
-}
 
-impl std::ops::Deref for S3StaticStorage {
-    type Target = S3Storage;
-
-    fn deref(&self) -> &S3Storage {
-        &self.0
+    /// The URL of `name`: unsigned unless `querystring_auth` was set.
+    pub fn url(&self, name: &str) -> Result<String> {
+        self.0.url(name)
     }
 }
 

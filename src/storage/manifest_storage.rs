@@ -46,7 +46,7 @@ pub struct PostProcessReport {
 pub struct S3ManifestStaticStorage {
     storage: S3Storage,
     options: ManifestOptions,
-    manifest: Arc<RwLock<Manifest>>,
+    manifest: Arc<RwLock<Arc<Manifest>>>,
     debug: bool,
 }
 
@@ -56,14 +56,6 @@ impl std::fmt::Debug for S3ManifestStaticStorage {
             .field("storage", &self.storage)
             .field("entries", &self.manifest().len())
             .finish_non_exhaustive()
-    }
-}
-
-impl std::ops::Deref for S3ManifestStaticStorage {
-    type Target = S3Storage;
-
-    fn deref(&self) -> &S3Storage {
-        &self.storage
     }
 }
 
@@ -81,7 +73,7 @@ impl S3ManifestStaticStorage {
         Ok(S3ManifestStaticStorage {
             storage,
             options,
-            manifest: Arc::new(RwLock::new(manifest)),
+            manifest: Arc::new(RwLock::new(Arc::new(manifest))),
             debug: false,
         })
     }
@@ -92,20 +84,27 @@ impl S3ManifestStaticStorage {
         self
     }
 
-    /// The storage underneath.
+    /// The storage underneath, for everything else it does (`save`, `open`, `client`, ...;
+    /// the [`Storage`](crate::Storage) trait gives the Django methods directly, `url`
+    /// through the manifest).
     pub fn storage(&self) -> &S3Storage {
         &self.storage
     }
 
-    /// The manifest as last read or written.
-    pub fn manifest(&self) -> Manifest {
+    /// The settings.
+    pub fn settings(&self) -> &crate::Settings {
+        self.storage.settings()
+    }
+
+    /// The manifest as last read or written (shared, not copied).
+    pub fn manifest(&self) -> Arc<Manifest> {
         self.manifest.read().expect("manifest lock").clone()
     }
 
     /// Reads the manifest again (a deploy wrote a new one).
     pub async fn reload(&self) -> Result<()> {
         let m = load_manifest(&self.storage).await?;
-        *self.manifest.write().expect("manifest lock") = m;
+        *self.manifest.write().expect("manifest lock") = Arc::new(m);
         Ok(())
     }
 
@@ -114,8 +113,14 @@ impl S3ManifestStaticStorage {
     /// the whole URL). Names ending with `/` are not hashed. A name missing from the manifest
     /// is an error when `manifest_strict`, else the stored file is hashed now.
     pub async fn url(&self, name: &str) -> Result<String> {
+        self.url_with(name, &UrlOptions::default()).await
+    }
+
+    /// The URL of `name` through the manifest, as [`url`](Self::url), with options
+    /// (lifetime, parameters, method, signing time) for the hashed name's URL.
+    pub async fn url_with(&self, name: &str, options: &UrlOptions) -> Result<String> {
         if self.debug || name.ends_with('/') {
-            return self.storage.url(name).await;
+            return self.storage.url_with(name, options).await;
         }
         let found = manifest::stored_name(&self.manifest(), name, self.options.manifest_strict)?;
         let hashed = match found {
@@ -144,7 +149,7 @@ impl S3ManifestStaticStorage {
         };
         let split = hashed.find(['?', '#']).unwrap_or(hashed.len());
         let (path, suffix) = hashed.split_at(split);
-        let url = self.storage.url_with(path, &UrlOptions::default()).await?;
+        let url = self.storage.url_with(path, options).await?;
         Ok(attach(url, suffix))
     }
 
@@ -180,7 +185,7 @@ impl S3ManifestStaticStorage {
             report.manifest_written = true;
         }
         report.hashed_names = paths.clone();
-        *self.manifest.write().expect("manifest lock") = Manifest::from_paths(paths);
+        *self.manifest.write().expect("manifest lock") = Arc::new(Manifest::from_paths(paths));
         Ok(report)
     }
 

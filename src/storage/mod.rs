@@ -244,9 +244,9 @@ macro_rules! storage_by_inherent_methods {
 
 storage_by_inherent_methods!(S3Storage);
 storage_by_inherent_methods!(FileSystemStorage);
-storage_by_inherent_methods!(S3StaticStorage, S3Storage, |s| &**s);
+storage_by_inherent_methods!(S3StaticStorage, S3Storage, |s| s.storage());
 // Its URLs go through the manifest.
-storage_by_inherent_methods!(S3ManifestStaticStorage, S3Storage, |s| &**s, url: S3ManifestStaticStorage::url);
+storage_by_inherent_methods!(S3ManifestStaticStorage, S3Storage, |s| s.storage(), url: S3ManifestStaticStorage::url);
 
 /// The name `save` starts from: the one given, else the content's own (Django's
 /// `Storage.save`), checked before any lookup.

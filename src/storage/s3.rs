@@ -174,17 +174,30 @@ impl S3StaticStorage {
         builder.kind(StorageKind::Static).build().map(S3StaticStorage)
     }
 
+    /// The storage underneath, for everything else it does (`save`, `open`, `client`, ...;
+    /// the [`Storage`](crate::Storage) trait gives the Django methods directly).
+    pub fn storage(&self) -> &S3Storage {
+        &self.0
+    }
+
     /// The storage underneath.
     pub fn into_inner(self) -> S3Storage {
         self.0
     }
-}
 
-impl std::ops::Deref for S3StaticStorage {
-    type Target = S3Storage;
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        self.0.settings()
+    }
 
-    fn deref(&self) -> &S3Storage {
-        &self.0
+    /// The URL of `name`: unsigned unless `querystring_auth` was set.
+    pub async fn url(&self, name: &str) -> Result<String> {
+        self.0.url(name).await
+    }
+
+    /// The URL of `name` with options (lifetime, parameters, method, signing time).
+    pub async fn url_with(&self, name: &str, options: &UrlOptions) -> Result<String> {
+        self.0.url_with(name, options).await
     }
 }
 

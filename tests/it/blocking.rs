@@ -458,7 +458,7 @@ fn storages_are_made_from_settings_and_async_storages() {
             .no_globals(),
     )
     .unwrap();
-    assert!(!statics.settings().querystring_auth);
+    assert!(!statics.storage().settings().querystring_auth);
     assert_eq!(
         statics.save("css/app.css", Content::from("body{}"), None).unwrap(),
         "css/app.css"

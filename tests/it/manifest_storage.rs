@@ -71,7 +71,7 @@ async fn collectstatic_matches_django(style: Style) {
     let tree = goldens().join("trees/edge");
     let noop = Arc::new(|_: &_| {});
     let report = collect(
-        &statics,
+        statics.storage(),
         &[tree.as_path().into()],
         &CollectOptions::default(),
         noop.clone(),
@@ -102,7 +102,7 @@ async fn collectstatic_matches_django(style: Style) {
             )
         })
         .collect();
-    let mut ours = stored(&statics).await;
+    let mut ours = stored(statics.storage()).await;
     let (their_manifest, our_manifest) = (expected.remove("staticfiles.json"), ours.remove("staticfiles.json"));
     assert!(their_manifest.is_some() && our_manifest.is_some());
     assert_eq!(ours, expected, "stored objects differ from Django's");
@@ -119,6 +119,17 @@ async fn collectstatic_matches_django(style: Style) {
     let url = again.url("css/main.css?v=2#top").await.unwrap();
     assert!(url.ends_with("/static/css/main.a63300133b21.css?v=2#top"), "{url}");
     assert!(again.url("css/").await.unwrap().ends_with("/static/css/"));
+    // url_with too goes through the manifest (signed here, so the options show).
+    let signed = storages_s3::storage::UrlOptions::new()
+        .parameter("ResponseContentDisposition", "inline")
+        .expire(std::time::Duration::from_secs(60));
+    let url = again.url_with("css/main.css", &signed).await.unwrap();
+    assert!(url.contains("/static/css/main.a63300133b21.css"), "{url}");
+    assert!(url.contains("response-content-disposition=inline"), "{url}");
+    // Through the Storage trait, as Django code would call it.
+    let dynamic: &dyn storages_s3::Storage = &again;
+    let url = dynamic.url("css/main.css").await.unwrap();
+    assert!(url.ends_with("/static/css/main.a63300133b21.css"), "{url}");
     let e = again.url("css/nope.css").await.unwrap_err();
     assert!(
         e.is_not_found()
@@ -137,9 +148,14 @@ async fn collectstatic_matches_django(style: Style) {
     );
 
     // An unchanged tree uploads nothing, hashed copies and manifest included.
-    let report = collect(&again, &[tree.as_path().into()], &CollectOptions::default(), noop)
-        .await
-        .unwrap();
+    let report = collect(
+        again.storage(),
+        &[tree.as_path().into()],
+        &CollectOptions::default(),
+        noop,
+    )
+    .await
+    .unwrap();
     assert_eq!((report.uploaded, report.skipped), (0, 25));
     let pp = again
         .post_process_sources(&[tree.as_path().into()], &DEFAULT_IGNORE.map(String::from))
@@ -204,7 +220,7 @@ async fn a_missing_reference_fails_like_django_and_stores_no_manifest() {
         .unwrap_err();
     assert!(e.is_not_found(), "{e}");
     assert!(e.to_string().contains("could not be found with"), "{e}");
-    assert!(!statics.exists("staticfiles.json").await.unwrap());
+    assert!(!statics.storage().exists("staticfiles.json").await.unwrap());
 }
 
 both_styles!(collectstatic_matches_django);

@@ -93,4 +93,17 @@ async fn uploads_through_the_server_and_straight_to_s3_in_a_browser() {
         1,
         "one file left after deleting one"
     );
+    // The browser ends with the test: no Chromium left running.
+    let profile = browser.profile_dir();
+    assert!(browser.processes() > 0, "the browser runs with its profile folder");
+    browser.close().await;
+    let mut left = usize::MAX;
+    for _ in 0..50 {
+        left = crate::common::webdriver::browser_processes(&profile);
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "Chromium processes left after the test");
 }

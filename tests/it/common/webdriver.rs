@@ -2,6 +2,8 @@
 //! tests need (a JSON protocol over HTTP to a local chromedriver).
 
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt as _;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -33,16 +35,22 @@ pub fn available() -> Option<(String, String)> {
     Some((chromium, driver))
 }
 
-/// A browser session; the driver process ends with it.
+/// A browser session. [`close`](Browser::close) ends the session and the browser; dropped
+/// without it (a failing test), the driver's whole process group is killed, the browser
+/// included, so that no Chromium outlives its test either way.
 pub struct Browser {
     driver: Child,
     base: String,
     session: String,
     http: HttpClient,
+    profile: tempfile::TempDir,
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // chromedriver leads its own process group, and Chromium is in it.
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -60,8 +68,10 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("start chromedriver");
+        let profile = tempfile::tempdir().unwrap();
         let http = HttpClient::new(&HttpConfig {
             read_timeout: Duration::from_secs(60),
             ..Default::default()
@@ -72,6 +82,7 @@ impl Browser {
             base: format!("http://127.0.0.1:{port}"),
             session: String::new(),
             http,
+            profile,
         };
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         for _ in 0..100 {
@@ -80,7 +91,7 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let profile = tempfile::tempdir().unwrap().keep();
+        let profile = browser.profile.path().to_owned();
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -96,6 +107,21 @@ impl Browser {
             .unwrap_or_else(|| panic!("no session: {reply}"))
             .to_owned();
         browser
+    }
+
+    /// Ends the session (Chromium quits) and the driver.
+    pub async fn close(self) {
+        let _ = self.call("DELETE", "", None).await;
+    }
+
+    /// The browser's profile folder (removed with the browser).
+    pub fn profile_dir(&self) -> std::path::PathBuf {
+        self.profile.path().to_owned()
+    }
+
+    /// Chromium processes of this browser still running (found by their profile folder).
+    pub fn processes(&self) -> usize {
+        browser_processes(self.profile.path())
     }
 
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
@@ -210,4 +236,13 @@ impl Browser {
         }
         panic!("the page never showed {text:?}: {}", self.source().await);
     }
+}
+
+/// Processes whose command line names `profile` (the browser's own folder).
+pub fn browser_processes(profile: &Path) -> usize {
+    Command::new("pgrep")
+        .args(["-f", &profile.display().to_string()])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).lines().count())
+        .unwrap_or(0)
 }

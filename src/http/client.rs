@@ -193,10 +193,22 @@ fn map_client_error(e: hyper_util::client::legacy::Error) -> Error {
         }
         source = s.source();
     }
+    // The innermost cause says what happened and where (the host, the addresses tried and
+    // the system's reason, the certificate problem): it goes in the message users see.
+    let mut cause = None;
+    let mut source = e.source();
+    while let Some(s) = source {
+        cause = Some(s.to_string());
+        source = s.source();
+    }
     let what = if e.is_connect() {
         "could not connect"
     } else {
         "connection failed"
     };
-    Error::new(ErrorKind::Transport, what).with_source(e)
+    let message = match cause {
+        Some(cause) => format!("{what}: {cause}"),
+        None => what.to_owned(),
+    };
+    Error::new(ErrorKind::Transport, message).with_source(e)
 }

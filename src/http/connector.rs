@@ -167,9 +167,14 @@ async fn dial(
         } else if let Ok(ip) = host.parse::<IpAddr>() {
             vec![SocketAddr::new(ip, port)]
         } else {
-            tokio::net::lookup_host((host, port)).await?.collect()
+            tokio::net::lookup_host((host, port))
+                .await
+                .map_err(|e| io::Error::new(e.kind(), format!("{host} could not be resolved: {e}")))?
+                .collect()
         };
-        let mut last = io::Error::new(io::ErrorKind::NotFound, format!("no address found for {host}"));
+        // Each address tried, and what the system said of it.
+        let mut tried = Vec::new();
+        let mut kind = io::ErrorKind::NotFound;
         for addr in addrs {
             match TcpStream::connect(addr).await {
                 Ok(tcp) => {
@@ -177,10 +182,19 @@ async fn dial(
                     tcp.set_nodelay(true)?;
                     return Ok(tcp);
                 }
-                Err(e) => last = e,
+                Err(e) => {
+                    kind = e.kind();
+                    tried.push(format!("{addr}: {e}"));
+                }
             }
         }
-        Err(last)
+        let message = match tried.as_slice() {
+            [] => format!("{host} has no address"),
+            // An IP endpoint: the address is the endpoint.
+            [one] if host.parse::<IpAddr>().is_ok() => one.clone(),
+            many => format!("{host}:{port} ({})", many.join("; ")),
+        };
+        Err(io::Error::new(kind, message))
     };
     tokio::time::timeout(timeout, attempt).await.map_err(|_| {
         io::Error::new(

@@ -269,6 +269,10 @@ async fn connection_refused_is_a_transport_error() {
         .await
         .unwrap_err();
     assert!(e.is_transport(), "{e}");
+    // It says where it tried and what the system answered.
+    let said = e.to_string();
+    assert!(said.contains(&format!("127.0.0.1:{port}")), "{said}");
+    assert!(said.to_lowercase().contains("refused"), "{said}");
     assert!(!format!("{e} {e:?}").contains("SK\""), "no secret in the error");
 }
 

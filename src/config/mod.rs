@@ -221,6 +221,10 @@ impl SettingsBuilder {
             ));
         }
         let mut settings = Settings::defaults();
+        let ignores_configured_endpoints = self
+            .source
+            .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
         for &key in SettingKey::ALL {
             let info = key.info();
             // The last explicit value of a key wins, as with keyword arguments.
@@ -234,6 +238,11 @@ impl SettingsBuilder {
                 .or_else(|| self.kind.class_value(key).map(|v| (v.to_owned(), None)))
                 .or_else(|| {
                     info.globals.iter().find_map(|g| {
+                        // botocore's own endpoint variables come after the storage's, and
+                        // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS turns them off, as in botocore.
+                        if g.starts_with("AWS_ENDPOINT_URL") && ignores_configured_endpoints {
+                            return None;
+                        }
                         self.source
                             .get(g)
                             .filter(|v| !v.trim().is_empty())

@@ -162,13 +162,13 @@ settings_table! {
     /// Host for path-style public URLs when `endpoint_url` is internal. No trailing `/`.
     PublicDomain public_domain: Option<String> = None, "none", ["AWS_S3_PUBLIC_DOMAIN"], Option;
     /// Full URL of an S3-compatible endpoint (`http://127.0.0.1:9000`).
-    EndpointUrl endpoint_url: Option<Endpoint> = None, "none (AWS)", ["AWS_S3_ENDPOINT_URL"], Option;
+    EndpointUrl endpoint_url: Option<Endpoint> = None, "none (AWS)", ["AWS_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"], Option;
     /// Signing region; also picks the AWS endpoint.
     RegionName region_name: Option<String> = None, "none (provider's, else us-east-1)", ["AWS_S3_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"], Option;
     /// HTTPS (true) or HTTP for the computed AWS endpoint; ignored with `endpoint_url`.
     UseSsl use_ssl: bool = true, "true", ["AWS_S3_USE_SSL"], Option;
     /// TLS verification: true, false, or a CA bundle path.
-    Verify verify: Verify = Verify::Default, "true", ["AWS_S3_VERIFY"], Option;
+    Verify verify: Verify = Verify::Default, "true", ["AWS_S3_VERIFY", "AWS_CA_BUNDLE"], Option;
     /// `virtual`, `path`, or unset for automatic.
     AddressingStyle addressing_style: Option<AddressingStyle> = None, "none (auto)", ["AWS_S3_ADDRESSING_STYLE"], Option;
     /// `s3v4` (SigV4), `s3` (legacy SigV2) or `unsigned`.

@@ -365,3 +365,59 @@ fn verify_bundle_must_exist_and_buffer_size_respects_s3_minimum() {
     let e = build(&[BUCKET, ("max_attempts", "0")], &[]).unwrap_err();
     assert_eq!(e.setting(), Some("max_attempts"));
 }
+
+#[test]
+fn botocore_environment_comes_after_the_storages_own_globals() {
+    let endpoint = |g: &[(&str, &str)]| build(&[BUCKET], g).unwrap().endpoint_url.map(|e| e.to_string());
+    // AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, as botocore reads them.
+    assert_eq!(
+        endpoint(&[
+            ("AWS_ENDPOINT_URL", "http://all:1"),
+            ("AWS_ENDPOINT_URL_S3", "http://s3:2")
+        ])
+        .as_deref(),
+        Some("http://s3:2")
+    );
+    assert_eq!(
+        endpoint(&[("AWS_ENDPOINT_URL", "http://all:1")]).as_deref(),
+        Some("http://all:1")
+    );
+    // The storage's own global and option come first.
+    assert_eq!(
+        endpoint(&[
+            ("AWS_S3_ENDPOINT_URL", "http://django:3"),
+            ("AWS_ENDPOINT_URL_S3", "http://s3:2")
+        ])
+        .as_deref(),
+        Some("http://django:3")
+    );
+    let option = build(
+        &[BUCKET, ("endpoint_url", "http://option:4")],
+        &[("AWS_ENDPOINT_URL_S3", "http://s3:2")],
+    )
+    .unwrap();
+    assert_eq!(
+        option.endpoint_url.map(|e| e.to_string()).as_deref(),
+        Some("http://option:4")
+    );
+    // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS turns botocore's variables off, not the storage's.
+    let ignored = [
+        ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+        ("AWS_ENDPOINT_URL_S3", "http://s3:2"),
+    ];
+    assert_eq!(endpoint(&ignored), None);
+    let kept = [
+        ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+        ("AWS_S3_ENDPOINT_URL", "http://django:3"),
+    ];
+    assert_eq!(endpoint(&kept).as_deref(), Some("http://django:3"));
+    // AWS_CA_BUNDLE is the verify bundle unless AWS_S3_VERIFY says otherwise.
+    let bundle = tempfile::NamedTempFile::new().unwrap();
+    let path = bundle.path().to_str().unwrap();
+    let verify = |g: &[(&str, &str)]| build(&[BUCKET], g).unwrap().verify;
+    assert_eq!(verify(&[("AWS_CA_BUNDLE", path)]), Verify::CaBundle(path.into()));
+    assert_eq!(
+        verify(&[("AWS_CA_BUNDLE", path), ("AWS_S3_VERIFY", "false")]),
+        Verify::Off
+    );
+}

@@ -8,6 +8,7 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::time::Duration;
 
 /// A boxed error, as streams of upload data yield.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
@@ -123,6 +124,9 @@ struct Context {
     bucket: Option<String>,
     key: Option<String>,
     setting: Option<String>,
+    /// Attempts made and the time they took, when more than one was made or the
+    /// operation's deadline passed.
+    attempts: Option<(u32, Duration)>,
 }
 
 struct Inner {
@@ -194,6 +198,26 @@ impl Error {
     pub(crate) fn with_note(mut self, note: &'static str) -> Self {
         self.inner.note = Some(note);
         self
+    }
+
+    /// Records how many attempts the operation made and for how long (kept from the
+    /// innermost layer that knew; shown only when it tried more than once).
+    pub(crate) fn with_attempts(mut self, attempts: u32, elapsed: Duration) -> Self {
+        let timed_out = self.inner.kind == ErrorKind::Timeout;
+        if (attempts > 1 || timed_out) && self.inner.context.attempts.is_none() {
+            self.inner.context.attempts = Some((attempts, elapsed));
+        }
+        self
+    }
+
+    /// Attempts the operation made, when it made more than one (or ran out of time).
+    pub fn attempts(&self) -> Option<u32> {
+        self.inner.context.attempts.map(|(n, _)| n)
+    }
+
+    /// How long the operation's attempts took, when [`attempts`](Error::attempts) says.
+    pub fn elapsed(&self) -> Option<Duration> {
+        self.inner.context.attempts.map(|(_, t)| t)
     }
 
     /// Names the operation, unless an inner layer already did.
@@ -345,6 +369,10 @@ impl fmt::Display for Error {
         if let Some(source) = &inner.source {
             write!(f, ": {source}")?;
         }
+        if let Some((n, elapsed)) = ctx.attempts {
+            let s = if n == 1 { "" } else { "s" };
+            write!(f, " (after {n} attempt{s} in {:.1} s)", elapsed.as_secs_f64())?;
+        }
         if let Some(note) = inner.note {
             write!(f, " ({note})")?;
         }
@@ -374,6 +402,9 @@ impl fmt::Debug for Error {
         }
         if let Some(s) = &inner.context.setting {
             d.field("setting", s);
+        }
+        if let Some((n, elapsed)) = inner.context.attempts {
+            d.field("attempts", &n).field("elapsed", &elapsed);
         }
         if let Some(src) = &inner.source {
             d.field("source", src);

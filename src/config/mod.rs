@@ -556,6 +556,13 @@ impl Settings {
             .unwrap_or(Duration::from_secs(60))
     }
 
+    /// The deadline of one operation over all its attempts: the setting, else 5 minutes;
+    /// `None` when set to 0.
+    pub fn effective_operation_timeout(&self) -> Option<Duration> {
+        let t = self.operation_timeout.unwrap_or(Duration::from_secs(300));
+        (!t.is_zero()).then_some(t)
+    }
+
     /// Retry mode: `client_config`, the setting, else standard.
     pub fn effective_retry_mode(&self) -> RetryMode {
         self.client_config

@@ -217,6 +217,10 @@ settings_table! {
     ConnectTimeout connect_timeout: Option<Duration> = None, "60", ["AWS_S3_CONNECT_TIMEOUT"], Extension;
     /// Longest wait for a reply's head or each piece of its body, in seconds.
     ReadTimeout read_timeout: Option<Duration> = None, "60", ["AWS_S3_READ_TIMEOUT"], Extension;
+    /// Longest time one operation may take, over all its attempts and the reading of its
+    /// reply (XML replies; a download the caller streams is bounded by `read_timeout` per
+    /// read instead), in seconds; 0 for none.
+    OperationTimeout operation_timeout: Option<Duration> = None, "300", ["AWS_S3_OPERATION_TIMEOUT"], Extension;
     /// Total attempts per request, the first included.
     MaxAttempts max_attempts: Option<u32> = None, "3 (standard), 5 (legacy)", ["AWS_MAX_ATTEMPTS"], Extension;
     /// Retry mode: `standard`, `legacy` or `adaptive`.

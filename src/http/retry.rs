@@ -9,7 +9,9 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::error::{Error, Result};
+use tokio::time::Instant;
+
+use crate::error::{Error, ErrorKind, Result};
 
 /// How many times to try and how long to wait between attempts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +22,9 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Upper bound of any single backoff.
     pub max_backoff: Duration,
+    /// Longest time all attempts may take together (and the reading of each reply the
+    /// attempt reads), `None` for no bound.
+    pub deadline: Option<Duration>,
 }
 
 impl Default for RetryPolicy {
@@ -28,6 +33,7 @@ impl Default for RetryPolicy {
             max_attempts: 3,
             base_delay: Duration::from_millis(100),
             max_backoff: Duration::from_secs(20),
+            deadline: Some(Duration::from_secs(300)),
         }
     }
 }
@@ -110,32 +116,57 @@ impl RetryQuota {
     }
 }
 
-/// Runs `attempt(n)` for n = 1, 2, ... until it is done, attempts run out, or the quota
-/// is spent, sleeping the backoff between attempts.
+/// Runs `attempt(n)` for n = 1, 2, ... until it is done, attempts run out, the quota is
+/// spent or the policy's deadline passes, sleeping the backoff between attempts. An error
+/// after several attempts, or at the deadline, says how many were made and for how long.
 pub async fn run<T, F, Fut>(policy: &RetryPolicy, quota: &RetryQuota, mut attempt: F) -> Result<T>
 where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = Attempt<T>>,
 {
+    let started = Instant::now();
     let mut n = 1;
     let mut spent = 0;
     loop {
-        match attempt(n).await {
+        let outcome = match policy.deadline {
+            Some(deadline) => {
+                let left = deadline.saturating_sub(started.elapsed());
+                match tokio::time::timeout(left, attempt(n)).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        return Err(Error::new(
+                            ErrorKind::Timeout,
+                            format!("the operation did not finish within its deadline of {deadline:?}"),
+                        )
+                        .with_attempts(n, started.elapsed()));
+                    }
+                }
+            }
+            None => attempt(n).await,
+        };
+        match outcome {
             Attempt::Done(result) => {
                 if result.is_ok() {
                     // A success pays back what its retries cost, or one token.
                     quota.release(spent.max(1));
                 }
-                return result;
+                return result.map_err(|e| e.with_attempts(n, started.elapsed()));
             }
             Attempt::Retry { error, delay, timeout } => {
                 let cost = if timeout { TIMEOUT_COST } else { RETRY_COST };
                 if n >= policy.max_attempts.max(1) || !quota.acquire(cost) {
-                    return Err(error);
+                    return Err(error.with_attempts(n, started.elapsed()));
+                }
+                let wait = delay.unwrap_or_else(|| policy.backoff(n)).min(policy.max_backoff);
+                if policy
+                    .deadline
+                    .is_some_and(|deadline| started.elapsed() + wait >= deadline)
+                {
+                    quota.release(cost);
+                    return Err(error.with_attempts(n, started.elapsed()));
                 }
                 spent += cost;
                 quota.note_retry();
-                let wait = delay.unwrap_or_else(|| policy.backoff(n)).min(policy.max_backoff);
                 if !wait.is_zero() {
                     tokio::time::sleep(wait).await;
                 }
@@ -148,7 +179,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorKind;
 
     #[test]
     fn backoff_is_jittered_exponential_and_capped() {
@@ -156,6 +186,7 @@ mod tests {
             max_attempts: 10,
             base_delay: Duration::from_millis(100),
             max_backoff: Duration::from_secs(1),
+            deadline: None,
         };
         for _ in 0..200 {
             assert!(p.backoff(1) < Duration::from_millis(100));
@@ -171,6 +202,7 @@ mod tests {
             max_attempts: 3,
             base_delay: Duration::from_millis(1),
             max_backoff: Duration::from_millis(5),
+            deadline: None,
         }
     }
 
@@ -230,5 +262,41 @@ mod tests {
         })
         .await;
         assert_eq!(calls, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_deadline_bounds_all_attempts_and_says_what_was_tried() {
+        let policy = RetryPolicy {
+            max_attempts: 100,
+            base_delay: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(10),
+            deadline: Some(Duration::from_secs(5)),
+        };
+        let quota = RetryQuota::default();
+        // Each attempt hangs 2 s and then fails: the third is cut at 5 s.
+        let e = run(&policy, &quota, |_| async {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            Attempt::<()>::Retry {
+                error: Error::new(ErrorKind::Transport, "reset"),
+                delay: Some(Duration::ZERO),
+                timeout: false,
+            }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+        assert_eq!(e.attempts(), Some(3));
+        assert!(e.to_string().contains("after 3 attempts in 5.0"), "{e}");
+        // Attempts that run out say so too.
+        let e = run(&fast(), &quota, |_| async {
+            Attempt::<()>::Retry {
+                error: Error::new(ErrorKind::Transport, "reset"),
+                delay: None,
+                timeout: false,
+            }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!((e.kind(), e.attempts()), (ErrorKind::Transport, Some(3)));
     }
 }

@@ -90,6 +90,7 @@ impl ClientOptions {
             transfer: s.transfer_config,
             retry: RetryPolicy {
                 max_attempts: s.effective_max_attempts(),
+                deadline: s.effective_operation_timeout(),
                 ..RetryPolicy::default()
             },
             http: HttpConfig::from_settings(s),

@@ -347,3 +347,30 @@ async fn a_gzip_bomb_is_inflated_only_as_fast_as_it_is_read() {
         "reading {inflated} MiB inflated from {len} bytes of gzip held {peak} bytes at once"
     );
 }
+
+#[tokio::test]
+async fn a_server_that_trickles_meets_the_operation_deadline() {
+    // One byte every 200 ms: never idle past the read timeout, but a listing of a few
+    // hundred bytes would take a minute and more.
+    let page = match list_page(&["a".into(), "b".into(), "c".into()], None) {
+        Reply::Raw(bytes) => bytes,
+        _ => unreachable!(),
+    };
+    let server = Hostile::start(move |_, _| Reply::Trickle(page.clone(), Duration::from_millis(200))).await;
+    let client = Client::new(&server.settings(&[("operation_timeout", "2"), ("read_timeout", "1")])).unwrap();
+    let started = std::time::Instant::now();
+    let e = client
+        .list_objects(ListObjectsInput::default())
+        .collect_all()
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    // The reply's head trickles too: an attempt may time out first, then the deadline.
+    let attempts = e.attempts().expect("the attempts are counted");
+    assert!((1..=3).contains(&attempts), "{e}");
+    assert!(e.to_string().contains("deadline of 2s"), "{e}");
+    assert!(e.to_string().contains(&format!("after {attempts} attempt")), "{e}");
+    assert!(e.elapsed().is_some_and(|t| t >= Duration::from_secs(2)), "{e}");
+}

@@ -63,6 +63,8 @@ pub enum Reply {
     Raw(Vec<u8>),
     /// Writes these bytes (a head promising more than follows), then resets the connection.
     Cut(Vec<u8>),
+    /// Writes these bytes one at a time, this long apart (a server that trickles).
+    Trickle(Vec<u8>, Duration),
 }
 
 impl Reply {
@@ -134,7 +136,7 @@ impl Hostile {
                 };
                 let (s, handler) = (s.clone(), handler.clone());
                 tokio::spawn(async move {
-                    let _ = tokio::time::timeout(READ_LIMIT * 2, serve(stream, s, handler)).await;
+                    let _ = tokio::time::timeout(READ_LIMIT * 6, serve(stream, s, handler)).await;
                 });
             }
         });
@@ -187,6 +189,14 @@ async fn serve(mut stream: TcpStream, seen: Arc<Mutex<Vec<Request>>>, handler: A
     match handler(n, &request) {
         Reply::Raw(bytes) => {
             stream.write_all(&bytes).await?;
+            stream.shutdown().await?;
+        }
+        Reply::Trickle(bytes, gap) => {
+            for b in bytes {
+                stream.write_all(&[b]).await?;
+                stream.flush().await?;
+                tokio::time::sleep(gap).await;
+            }
             stream.shutdown().await?;
         }
         Reply::Cut(bytes) => {

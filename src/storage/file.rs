@@ -411,14 +411,39 @@ impl S3File {
         };
         let local = |e: io::Error| Error::new(ErrorKind::Io, "writing the local copy failed").with_source(e);
         let mut buf = vec![0u8; 256 * 1024];
+        let mut written = 0usize;
         loop {
             let n = self.read(&mut buf).await?;
             if n == 0 {
                 break;
             }
-            copy.write_all(&buf[..n]).map_err(local)?;
+            written = written.saturating_add(n);
+            if !copy.is_rolled() && written <= limit {
+                // Still in memory: no file system call.
+                copy.write_all(&buf[..n]).map_err(local)?;
+                continue;
+            }
+            // Spilling to disk (or on disk already): file writes run off the async runtime.
+            let (c, b, r) = tokio::task::spawn_blocking(move || {
+                let r = copy.write_all(&buf[..n]);
+                (copy, buf, r)
+            })
+            .await
+            .map_err(|e| Error::new(ErrorKind::Io, "writing the local copy failed").with_source(e))?;
+            (copy, buf) = (c, b);
+            r.map_err(local)?;
         }
-        copy.rewind().map_err(local)?;
+        if !copy.is_rolled() {
+            copy.rewind().map_err(local)?;
+            return Ok(copy);
+        }
+        let (copy, r) = tokio::task::spawn_blocking(move || {
+            let r = copy.rewind();
+            (copy, r)
+        })
+        .await
+        .map_err(|e| Error::new(ErrorKind::Io, "writing the local copy failed").with_source(e))?;
+        r.map_err(local)?;
         Ok(copy)
     }
 }

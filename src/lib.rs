@@ -59,6 +59,7 @@ mod py;
 pub mod s3;
 pub mod storage;
 mod timestamp;
+mod trace;
 
 pub use storage::names;
 

@@ -131,6 +131,11 @@ impl CachedProvider {
         state.generation += 1;
         match result {
             Ok(c) => {
+                crate::trace::event!(
+                    debug,
+                    expires_in_s = c.expiry().and_then(|x| x.duration_since(now).ok()).map(|d| d.as_secs()),
+                    "credentials refreshed"
+                );
                 state.refresh_at = self.refresh_at(c.expiry(), now);
                 state.retry_at = None;
                 state.last_error = None;
@@ -138,6 +143,7 @@ impl CachedProvider {
                 Ok(c)
             }
             Err(e) => {
+                crate::trace::event!(warn, error = %e, "refreshing credentials failed");
                 state.last_error = Some((e.kind(), e.to_string()));
                 let Some(old) = state.valid(now).cloned() else {
                     return Err(e);

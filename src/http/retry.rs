@@ -134,6 +134,7 @@ where
                 match tokio::time::timeout(left, attempt(n)).await {
                     Ok(outcome) => outcome,
                     Err(_) => {
+                        crate::trace::event!(warn, attempts = n, deadline = ?deadline, "operation deadline passed");
                         return Err(Error::new(
                             ErrorKind::Timeout,
                             format!("the operation did not finish within its deadline of {deadline:?}"),
@@ -167,6 +168,13 @@ where
                 }
                 spent += cost;
                 quota.note_retry();
+                crate::trace::event!(
+                    warn,
+                    attempt = n,
+                    next_in_ms = wait.as_millis() as u64,
+                    reason = %error,
+                    "retrying"
+                );
                 if !wait.is_zero() {
                     tokio::time::sleep(wait).await;
                 }

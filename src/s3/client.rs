@@ -311,6 +311,7 @@ impl Client {
         if routing.region == region || crate::config::check_region(region).is_err() {
             return false;
         }
+        crate::trace::event!(info, bucket = %self.bucket(), from = %routing.region, to = region, "following the bucket's region");
         routing.region = region.to_owned();
         routing.addressing = addressing_for(&self.inner.options, region);
         true
@@ -410,6 +411,26 @@ impl Client {
             Some(bytes) if self.inner.options.signature_version == SignatureVersion::V4 => PayloadHash::of(bytes),
             _ => PayloadHash::Unsigned,
         };
+        #[cfg(feature = "tracing")]
+        let span = tracing::debug_span!(
+            target: "storages_s3",
+            "s3",
+            operation,
+            bucket = %self.bucket(),
+            key = key.as_deref().unwrap_or(""),
+            bytes_sent = body.len(),
+            attempts = tracing::field::Empty,
+            status = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        #[cfg(feature = "tracing")]
+        let started = std::time::Instant::now();
+        // The last reply's status and request id, recorded on the span at the end.
+        #[cfg(feature = "tracing")]
+        let last_reply: std::sync::Mutex<(u16, Option<String>)> = std::sync::Mutex::new((0, None));
+        #[cfg(feature = "tracing")]
+        let last_reply = &last_reply;
         // Bytes in memory are sent again on retry; a stream goes once.
         let (replay, mut stream) = match body {
             Body::Empty => (Some(Bytes::new()), None),
@@ -421,14 +442,20 @@ impl Client {
         let followed = AtomicBool::new(false);
         let (parts_ref, query, payload, followed, replay) = (&parts, &query, &payload, &followed, &replay);
         let read = &read;
-        let result = retry::run(&self.inner.options.retry, &self.inner.quota, |n| {
+        let run = retry::run(&self.inner.options.retry, &self.inner.quota, |n| {
             attempts.store(n, Ordering::Relaxed);
             let body = match replay {
                 Some(b) => Body::from(b.clone()),
                 None => stream.take().unwrap_or(Body::Empty),
             };
             async move {
-                match self.attempt(parts_ref, query, body, payload).await {
+                let reply = self.attempt(parts_ref, query, body, payload).await;
+                #[cfg(feature = "tracing")]
+                if let Ok(resp) = &reply {
+                    let id = resp.headers().get("x-amz-request-id").and_then(|v| v.to_str().ok());
+                    *last_reply.lock().expect("reply lock") = (resp.status().as_u16(), id.map(str::to_owned));
+                }
+                match reply {
                     Ok(resp) if resp.status().is_success() || resp.status() == StatusCode::NOT_MODIFIED => {
                         match read(resp).await {
                             Err(e) if replayable && matches!(e.kind(), ErrorKind::Transport | ErrorKind::Timeout) => {
@@ -479,8 +506,27 @@ impl Client {
                     }
                 }
             }
-        })
-        .await;
+        });
+        #[cfg(feature = "tracing")]
+        let run = tracing::Instrument::instrument(run, span.clone());
+        let result = run.await;
+        #[cfg(feature = "tracing")]
+        {
+            span.record("attempts", attempts.load(Ordering::Relaxed));
+            span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+            let (status, request_id) = last_reply.lock().expect("reply lock").clone();
+            if status != 0 {
+                span.record("status", status);
+            }
+            if let Some(id) = request_id {
+                span.record("request_id", id);
+            }
+            let _in = span.enter();
+            match &result {
+                Ok(_) => tracing::debug!(target: "storages_s3", "done"),
+                Err(e) => tracing::debug!(target: "storages_s3", error = %e, "failed"),
+            }
+        }
         result.map_err(|e| {
             e.with_operation(operation)
                 .with_object(self.bucket(), parts.key.as_deref())
@@ -517,6 +563,7 @@ impl Client {
                 Err(behind) => -(behind.duration().as_millis() as i64),
             };
             self.inner.skew_ms.store(skew, Ordering::Relaxed);
+            crate::trace::event!(info, skew_ms = skew, "clock skew corrected from the server's Date");
             if replayable {
                 return Attempt::Retry {
                     error: Error::service(service),

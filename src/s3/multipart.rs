@@ -309,6 +309,7 @@ impl Upload {
     async fn fail(&mut self, error: Error) -> Error {
         self.state = State::Failed;
         if let Some(mut mp) = self.multipart.take() {
+            crate::trace::event!(info, key = %self.key, upload_id = %mp.upload_id, reason = %error, "aborting a multipart upload");
             mp.inflight.shutdown().await;
             let _ = self.client.abort_multipart_upload(&self.key, &mp.upload_id).await;
         }
@@ -394,6 +395,7 @@ impl Drop for Upload {
         // Parts in flight are cancelled with the JoinSet; the upload itself is aborted in
         // the background, which needs a runtime.
         drop(inflight);
+        crate::trace::event!(info, key = %self.key, upload_id = %upload_id, "aborting a multipart upload dropped unfinished");
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             let (client, key) = (self.client.clone(), self.key.clone());
             handle.spawn(async move {

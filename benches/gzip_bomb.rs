@@ -11,6 +11,10 @@
 #[allow(dead_code)]
 #[path = "../tests/it/common/server.rs"]
 mod server;
+#[path = "support/rss.rs"]
+mod support_rss;
+
+use support_rss::{reset_peak, rss};
 
 use std::io::Write as _;
 use std::time::Instant;
@@ -21,27 +25,6 @@ use storages_s3::http::Body;
 use tokio::io::AsyncReadExt;
 
 const MIB: u64 = 1024 * 1024;
-
-/// `VmRSS` and `VmHWM` of this process, in bytes.
-fn rss() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let field = |name: &str| -> u64 {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map_or(0, |kb| kb * 1024)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-/// Resets `VmHWM` to the current RSS; false where the kernel refuses.
-fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok() && {
-        let (current, peak) = rss();
-        peak <= current + 4 * MIB
-    }
-}
 
 /// Gzip of `mib` MiB of zeros, made in pieces so the bench itself stays small.
 fn bomb(mib: u64) -> Vec<u8> {
@@ -80,7 +63,7 @@ async fn run(mib: u64) {
 
     let mut file = storage.open("bomb.bin", "rb").await.expect("open");
     let reset = reset_peak();
-    let (before, _) = rss();
+    let before = rss().current;
     let started = Instant::now();
     let mut buf = vec![0u8; 8 * 1024];
     let mut total = 0u64;
@@ -92,7 +75,7 @@ async fn run(mib: u64) {
         total += n as u64;
     }
     let elapsed = started.elapsed();
-    let (_, peak) = rss();
+    let peak = rss().peak;
     assert_eq!(total, mib * MIB, "every inflated byte read");
     println!(
         "gzip_bomb: {:.2} MiB of gzip inflated to {} MiB, read in 8 KiB reads in {:.2} s ({:.0} MiB/s); \

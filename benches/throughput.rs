@@ -30,6 +30,10 @@
 #[allow(dead_code)]
 #[path = "../tests/it/common/server.rs"]
 mod server;
+#[path = "support/rss.rs"]
+mod support_rss;
+
+use support_rss::{Rss, reset_peak, rss};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -55,37 +59,6 @@ struct Sizes {
     file_mib: usize,
     static_files: usize,
     piece: usize,
-}
-
-/// `VmRSS` and `VmHWM` of this process, in bytes.
-#[derive(Clone, Copy)]
-struct Rss {
-    current: u64,
-    peak: u64,
-}
-
-fn rss() -> Rss {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let field = |name: &str| -> u64 {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map_or(0, |kb| kb * 1024)
-    };
-    Rss {
-        current: field("VmRSS:"),
-        peak: field("VmHWM:"),
-    }
-}
-
-/// Resets `VmHWM` to the current RSS; false where the kernel refuses.
-fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok() && {
-        let r = rss();
-        // Reset means the peak is back near the current RSS.
-        r.peak <= r.current + 4 * MIB as u64
-    }
 }
 
 fn mib(bytes: u64) -> f64 {

@@ -60,6 +60,7 @@ pub mod s3;
 pub mod storage;
 mod timestamp;
 mod trace;
+mod xml_ref;
 
 pub use storage::names;
 

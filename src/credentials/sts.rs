@@ -385,7 +385,7 @@ fn walk(xml: &[u8], mut visit: impl FnMut(&[String], &str) -> Result<()>) -> Res
                 if path.is_empty() {
                     return Err(invalid("an entity reference outside the root element"));
                 }
-                text.push(crate::s3::xml::expand_reference(&reference).map_err(|m| invalid(format!("an {m}")))?);
+                text.push(crate::xml_ref::expand_reference(&reference).map_err(|m| invalid(format!("an {m}")))?);
             }
             Event::Decl(_) | Event::DocType(_) | Event::Comment(_) | Event::PI(_) => {}
             Event::Eof => {

@@ -29,7 +29,9 @@ use std::fmt::Write as _;
 use std::time::SystemTime;
 
 use quick_xml::Reader;
-use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::events::{BytesStart, Event};
+
+use crate::xml_ref::expand_reference;
 
 use crate::{Error, ErrorKind, Result, ServiceError};
 
@@ -966,25 +968,6 @@ fn local_name_in<'a>(xml: &'a [u8], tag: &BytesStart<'_>) -> Result<&'a [u8]> {
     match xml.get(offset..).and_then(|rest| rest.get(..name.len())) {
         Some(found) if std::ptr::eq(found.as_ptr(), name.as_ptr()) => Ok(found),
         _ => Err(invalid("element name not found in the document")),
-    }
-}
-
-/// Expands `&name;`: the five predefined entities and character references; nothing else
-/// (no DOCTYPE entity is ever expanded). The error says which; callers add their context.
-pub(crate) fn expand_reference(reference: &BytesRef<'_>) -> std::result::Result<char, &'static str> {
-    if reference.is_char_ref() {
-        return match reference.resolve_char_ref() {
-            Ok(Some(c)) => Ok(c),
-            _ => Err("invalid character reference"),
-        };
-    }
-    match &**reference {
-        b"amp" => Ok('&'),
-        b"lt" => Ok('<'),
-        b"gt" => Ok('>'),
-        b"quot" => Ok('"'),
-        b"apos" => Ok('\''),
-        _ => Err("unknown entity reference"),
     }
 }
 

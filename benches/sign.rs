@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use http::{HeaderMap, HeaderValue, Method, Uri};
 use storages_s3::credentials::Credentials;
-use storages_s3::s3::sign::{PayloadHash, presign_v4, sign_v2, sign_v4};
+use storages_s3::fuzzing::sign::{PayloadHash, presign_v4, sign_v2, sign_v4};
 
 const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";

@@ -45,7 +45,7 @@ use storages_s3::Settings;
 use storages_s3::config::ObjectParameters;
 use storages_s3::http::Body;
 use storages_s3::s3::Client;
-use storages_s3::s3::multipart::{Upload, UploadOptions};
+use storages_s3::s3::{Upload, UploadOptions};
 use tokio::task::JoinSet;
 
 const KIB: usize = 1024;

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use storages_s3::s3::xml::{parse_list_objects, write_delete};
+use storages_s3::fuzzing::xml::{parse_list_objects, write_delete};
 
 const KEYS: usize = 1000;
 

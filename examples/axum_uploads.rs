@@ -22,7 +22,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use http::StatusCode;
 use storages_s3::S3Storage;
-use storages_s3::s3::post::PostPolicy;
+use storages_s3::s3::PostPolicy;
 use tokio::io::AsyncWriteExt;
 
 /// The folder of the storage that holds the uploads.

@@ -10,7 +10,7 @@
 //!   [`Storage`] trait, with Django's name rules in [`names`].
 //! - [`s3`]: the S3 REST layer. Addressing, signing, XML, one module per operation (pure
 //!   builders and parsers), and the [`s3::Client`] that sends them with retries; multipart
-//!   uploads of any size in [`s3::multipart`].
+//!   uploads of any size ([`s3::Upload`]).
 //! - [`credentials`]: where keys come from.
 //! - [`http`]: one pooled HTTP/1.1 client (TLS, proxies, resolver overrides, timeouts) and
 //!   the retry loop.
@@ -20,7 +20,7 @@
 //!
 //! ```no_run
 //! use storages_s3::{Settings, config::ObjectParameters, http::Body, s3::Client};
-//! use storages_s3::s3::ops::list_objects::ListObjectsInput;
+//! use storages_s3::s3::ListObjectsInput;
 //!
 //! # #[tokio::main] async fn main() -> storages_s3::Result<()> {
 //! // Global settings come from the environment (AWS_STORAGE_BUCKET_NAME, AWS_ACCESS_KEY_ID,
@@ -62,13 +62,57 @@ mod timestamp;
 mod trace;
 mod xml_ref;
 
+/// The crate's pure internals (reply parsers, XML writers, signing, addressing, gzip), for
+/// the fuzz targets and benchmarks only: no part of the public API, and no promise kept
+/// between versions.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// S3's XML replies and request bodies.
+    pub mod xml {
+        pub use crate::s3::xml::*;
+    }
+    /// SigV4 and SigV2, headers and query strings.
+    pub mod sign {
+        pub use crate::s3::sign::*;
+    }
+    /// POST policy documents and their signatures.
+    pub mod post {
+        pub use crate::s3::post::*;
+    }
+    /// Keys and query strings as they go on the wire.
+    pub mod addressing {
+        pub use crate::s3::addressing::*;
+    }
+    /// The gzip encoder and the pull-based decoder.
+    pub mod gzip {
+        pub use crate::storage::gzip::*;
+    }
+    /// The credential documents (STS, container, instance metadata, credential_process).
+    pub mod parse {
+        pub use crate::credentials::parse::*;
+    }
+    /// One S3 request as the client sends it.
+    pub use crate::s3::request::OpRequest;
+
+    /// Sends one request as built, through the client's signing and retries.
+    pub async fn send(
+        client: &crate::s3::Client,
+        op: OpRequest,
+    ) -> crate::Result<http::Response<crate::http::ResponseBody>> {
+        client.send(op).await
+    }
+}
+
 pub use storage::names;
 
 /// The README's examples, compiled as doctests (the blocking one needs its feature).
 #[cfg(all(doctest, feature = "blocking"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
-pub use storage::{Content, FileSystemStorage, S3StaticStorage, S3Storage, Storage};
+pub use storage::{
+    Content, FileSystemStorage, S3File, S3ManifestStaticStorage, S3StaticStorage, S3Storage, Storage, UrlOptions,
+};
 
 pub use config::Settings;
 pub use error::{Error, ErrorKind, Result, ServiceError};

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use storages_s3::credentials::{Credentials, parse};
+use storages_s3::{credentials::Credentials, fuzzing::parse};
 
 fn check(name: &str, result: storages_s3::Result<Credentials>, expiry_required: bool) {
     let Ok(c) = result else { return };

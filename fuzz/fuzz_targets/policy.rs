@@ -38,7 +38,7 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 use storages_s3::ErrorKind;
 use storages_s3::credentials::Credentials;
-use storages_s3::s3::post::{ALGORITHM, format_expiration, signature_v2, signature_v4};
+use storages_s3::fuzzing::post::{ALGORITHM, format_expiration, signature_v2, signature_v4};
 use storages_s3::s3::{Condition, Expiration, KeyCondition, PostPolicy, PostSigning, SuccessActionStatus};
 
 const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";

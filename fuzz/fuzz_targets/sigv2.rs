@@ -27,7 +27,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use libfuzzer_sys::fuzz_target;
 use storages_s3::ErrorKind;
 use storages_s3::credentials::Credentials;
-use storages_s3::s3::sign::{presign_v2, sign_v2, string_to_sign_v2};
+use storages_s3::fuzzing::sign::{presign_v2, sign_v2, string_to_sign_v2};
 use storages_s3_fuzz::{percent_decode, url_encode};
 
 const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use libfuzzer_sys::fuzz_target;
 use storages_s3::ErrorKind;
-use storages_s3::s3::xml::{ListObjectsPage, parse_list_objects, write_delete};
+use storages_s3::fuzzing::xml::{ListObjectsPage, parse_list_objects, write_delete};
 use storages_s3_fuzz::{assert_delete_body, escape_text, is_xml10_char, url_encode};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;

@@ -7,7 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use storages_s3::Error;
-use storages_s3::s3::xml::{
+use storages_s3::fuzzing::xml::{
     ErrorBody, parse_complete_multipart, parse_copy_object, parse_delete_objects, parse_error,
     parse_initiate_multipart, parse_list_multipart_uploads, parse_list_objects,
 };

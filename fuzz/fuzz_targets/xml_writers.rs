@@ -9,7 +9,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use storages_s3::ErrorKind;
-use storages_s3::s3::xml::{CompletedPart, write_complete_multipart, write_delete};
+use storages_s3::fuzzing::xml::{CompletedPart, write_complete_multipart, write_delete};
 use storages_s3_fuzz::{assert_delete_body, is_xml10_char, walk};
 
 const XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";

@@ -26,6 +26,8 @@
 //! assert_eq!(settings.effective_addressing_style(), AddressingStyle::Path);
 //! ```
 
+mod network;
+mod object_parameters;
 mod provider;
 mod secret;
 mod table;
@@ -35,13 +37,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use network::{Endpoint, Proxies, ProxyUrl, ResolveOverrides};
+pub use object_parameters::ObjectParameters;
+pub(crate) use object_parameters::{OBJECT_PARAMETERS, ParamUse};
 pub use provider::ProviderDefaults;
 pub use secret::Secret;
 pub use table::{Origin, SETTINGS, SettingInfo, SettingKey, Settings};
 pub use values::{
-    AddressingStyle, ChecksumPolicy, ClientConfig, Endpoint, ListObjectsVersion, OBJECT_PARAMETERS, ObjectParameters,
-    ParamUse, Provider, Proxies, ProxyUrl, ResolveOverrides, RetriesConfig, RetryMode, SettingValue, SignatureVersion,
-    TransferConfig, Verify,
+    AddressingStyle, ChecksumPolicy, ClientConfig, ListObjectsVersion, Provider, RetriesConfig, RetryMode,
+    SettingValue, SignatureVersion, TransferConfig, Verify,
 };
 
 use crate::error::{Error, Result};

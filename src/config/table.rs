@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::Secret;
+use super::network::{Endpoint, Proxies, ResolveOverrides};
+use super::object_parameters::ObjectParameters;
 use super::values::*;
 
 /// Where a setting comes from.

@@ -43,7 +43,8 @@ pub use web_identity::WebIdentityProvider;
 
 /// Pure parsers of the credential documents, for tests and fuzzing. Malformed or hostile
 /// input is an [`ErrorKind::InvalidResponse`] error, never a panic.
-pub mod parse {
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod parse {
     use super::Credentials;
 
     pub use super::container::parse as container;

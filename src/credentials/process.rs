@@ -170,6 +170,7 @@ pub(crate) async fn run(command: &str, timeout: Duration) -> Result<Credentials>
 }
 
 /// The credentials of a process's output document (`Version` 1).
+#[cfg(any(test, feature = "fuzzing"))]
 pub fn parse(stdout: &[u8]) -> Result<Credentials> {
     parse_output(stdout, "credential_process")
 }

@@ -4,10 +4,11 @@
 mod body;
 mod client;
 mod connector;
-pub mod retry;
+pub(crate) mod retry;
 #[cfg(feature = "tls")]
 mod tls;
 
 pub use crate::error::BoxError;
 pub use body::{Body, ByteStream, ResponseBody};
 pub use client::{HttpClient, HttpConfig};
+pub use retry::RetryPolicy;

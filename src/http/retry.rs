@@ -101,7 +101,8 @@ impl RetryQuota {
     }
 
     /// Tokens left.
-    pub fn available(&self) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn available(&self) -> u32 {
         self.tokens.load(Ordering::Acquire)
     }
 

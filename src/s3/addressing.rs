@@ -19,7 +19,7 @@ pub const MAX_KEY_LEN: usize = 1024;
 /// Percent-encodes an object key for a URL path.
 ///
 /// ```
-/// use storages_s3::s3::addressing::encode_key;
+/// use storages_s3::fuzzing::addressing::encode_key;
 ///
 /// assert_eq!(encode_key("dir/file name+é.txt"), "dir/file%20name%2B%C3%A9.txt");
 /// assert_eq!(encode_key("a//b~c?#%"), "a//b~c%3F%23%25");

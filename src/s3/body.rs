@@ -22,7 +22,7 @@ type Reopen = Pin<Box<dyn Future<Output = Result<(Served, ResponseBody)>> + Send
 /// (`If-Match`) so that a concurrent overwrite is an error rather than mixed content.
 ///
 /// Every reply is checked against what was asked before its bytes are handed on
-/// ([`check_reply`](crate::s3::ops::get_object)): a reply for another range, another
+/// (`check_reply`): a reply for another range, another
 /// version or another size is an error, and a whole object sent for a range (a server or
 /// proxy that ignores `Range`) is cut down to the range.
 pub struct ObjectBody {

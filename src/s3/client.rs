@@ -384,7 +384,7 @@ impl Client {
     }
 
     /// Sends a request with retries; returns a successful reply or the typed error.
-    pub async fn send(&self, op: OpRequest) -> Result<Response<ResponseBody>> {
+    pub(crate) async fn send(&self, op: OpRequest) -> Result<Response<ResponseBody>> {
         self.send_with(op, &AtomicU32::new(0), |resp| async move { Ok(resp) })
             .await
     }

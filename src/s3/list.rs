@@ -38,7 +38,7 @@ impl Seen {
 ///
 /// ```no_run
 /// # async fn demo(client: storages_s3::s3::Client) -> storages_s3::Result<()> {
-/// use storages_s3::s3::ops::list_objects::ListObjectsInput;
+/// use storages_s3::s3::ListObjectsInput;
 ///
 /// let input = ListObjectsInput { prefix: Some("media/".into()), delimiter: Some("/".into()), ..Default::default() };
 /// let mut pages = client.list_objects(input);

@@ -5,21 +5,33 @@
 //! `sign`), tested and fuzzed without a network; [`Client`] is the thin layer that sends
 //! them through the [`http`](crate::http) floor.
 
-pub mod addressing;
+pub(crate) mod addressing;
 mod body;
-pub mod checksum;
+pub(crate) mod checksum;
 mod client;
 mod list;
-pub mod multipart;
-pub mod ops;
-pub mod params;
-pub mod post;
-pub mod request;
-pub mod sign;
-pub mod xml;
+pub(crate) mod multipart;
+pub(crate) mod ops;
+pub(crate) mod params;
+pub(crate) mod post;
+pub(crate) mod request;
+pub(crate) mod sign;
+pub(crate) mod xml;
 
+pub use addressing::{Addressing, Target};
 pub use body::ObjectBody;
 pub use client::{Client, ClientOptions, GetObjectOutput, Presign};
 pub use list::{COLLECT_LIMIT, ListObjects, ListUploads};
+pub use multipart::{Upload, UploadOptions, UploadOutcome, part_size_for, upload_stream};
+pub use ops::copy_object::MetadataDirective;
+pub use ops::delete_objects::MAX_KEYS as MAX_DELETE_KEYS;
+pub use ops::get_object::{ByteRange, ContentRange};
+pub use ops::list_objects::{ListObjectsInput, PageToken};
+pub use ops::put_object::{PutObjectOutput, WriteOptions};
+pub use ops::upload_part::{MAX_PART_NUMBER, UploadedPart};
 pub use params::ObjectHead;
 pub use post::{Condition, Expiration, KeyCondition, PostPolicy, PostSigning, PresignedPost, SuccessActionStatus};
+pub use xml::{
+    CompletedPart, CopyObjectResult, DeleteError, DeleteObjectsResult, DeletedObject, ListMultipartUploadsPage,
+    ListObjectsPage, MultipartUploadSummary, ObjectSummary,
+};

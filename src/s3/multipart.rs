@@ -84,7 +84,7 @@ enum State {
 ///
 /// ```no_run
 /// # async fn demo(client: storages_s3::s3::Client) -> storages_s3::Result<()> {
-/// use storages_s3::s3::multipart::{Upload, UploadOptions};
+/// use storages_s3::s3::{Upload, UploadOptions};
 ///
 /// let mut upload = Upload::new(&client, "backups/big.bin", UploadOptions::default())?;
 /// for _ in 0..100 {

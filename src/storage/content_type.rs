@@ -66,15 +66,8 @@ fn extension(name: &str) -> Option<String> {
     (!ext.is_empty()).then(|| ext.to_ascii_lowercase())
 }
 
-/// The content type of `name`.
-///
-/// ```
-/// use storages_s3::storage::content_type::guess;
-///
-/// assert_eq!(guess("css/site.CSS"), "text/css");
-/// assert_eq!(guess("backup.tar.gz"), "application/gzip");
-/// assert_eq!(guess("noext"), "application/octet-stream");
-/// ```
+/// The content type of `name`: `css/site.CSS` is `text/css`, `backup.tar.gz`
+/// `application/gzip`, a name without extension `application/octet-stream`.
 pub fn guess(name: &str) -> String {
     let Some(ext) = extension(name) else {
         return DEFAULT_CONTENT_TYPE.to_owned();

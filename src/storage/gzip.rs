@@ -54,8 +54,8 @@ impl Compressor {
 /// Compresses a whole buffer.
 ///
 /// ```
-/// let a = storages_s3::storage::gzip::compress(b"body { margin: 0 }");
-/// assert_eq!(a, storages_s3::storage::gzip::compress(b"body { margin: 0 }"));
+/// let a = storages_s3::fuzzing::gzip::compress(b"body { margin: 0 }");
+/// assert_eq!(a, storages_s3::fuzzing::gzip::compress(b"body { margin: 0 }"));
 /// assert_eq!(&a[..3], &[0x1f, 0x8b, 8]);
 /// ```
 pub fn compress(data: &[u8]) -> Bytes {
@@ -111,7 +111,7 @@ impl BufRead for Input {
 /// compression ratio (a small gzip bomb does not become gigabytes in memory).
 ///
 /// ```
-/// use storages_s3::storage::gzip::{Decompressor, compress};
+/// use storages_s3::fuzzing::gzip::{Decompressor, compress};
 ///
 /// let mut d = Decompressor::new();
 /// d.push(compress(&[0u8; 100_000]));
@@ -156,6 +156,7 @@ impl Decompressor {
     }
 
     /// Whether compressed bytes are queued and not yet decoded.
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn has_input(&self) -> bool {
         self.decoder.get_ref().chunks.iter().any(|c| !c.is_empty())
     }

@@ -2,11 +2,11 @@
 //! folder for development and tests, both behind the [`Storage`] trait.
 //!
 //! Names follow Django's rules exactly ([`names`]); content types are guessed from names
-//! ([`content_type`]); uploads can be gzipped ([`gzip`]).
+//! (`mime_guess`); uploads can be gzipped (`gzip` setting).
 
 pub mod collect;
-pub mod content_type;
-pub mod gzip;
+pub(crate) mod content_type;
+pub(crate) mod gzip;
 pub mod manifest;
 pub mod names;
 

@@ -19,8 +19,10 @@
 
 use std::future::Future;
 
-use unicode_general_category::{GeneralCategory, get_general_category};
-
+use crate::py::{
+    all_suffixes, basename, drop_last_chars, has_parent_part, is_word as py_is_word, isspace as py_isspace, join,
+    len as py_len, normpath, split, splitext,
+};
 use crate::{Error, ErrorKind, Result};
 
 fn invalid(message: String) -> Error {
@@ -33,124 +35,6 @@ fn could_not_derive(name: &str) -> Error {
 
 fn traversal(name: &str) -> Error {
     invalid(format!("Detected path traversal attempt in '{name}'"))
-}
-
-// ---------------------------------------------------------------------------------------
-// Python's posixpath / pathlib pieces, on `/` only.
-
-/// `len()` of a Python string: code points.
-fn py_len(s: &str) -> usize {
-    s.chars().count()
-}
-
-/// Python's `s[:-n]` for `n > 0`: `s` without its last `n` code points.
-fn drop_last_chars(s: &str, n: usize) -> &str {
-    let keep = py_len(s).saturating_sub(n);
-    s.char_indices().nth(keep).map_or(s, |(i, _)| &s[..i])
-}
-
-/// `posixpath.normpath`.
-fn normpath(path: &str) -> String {
-    if path.is_empty() {
-        return ".".to_owned();
-    }
-    let initial_slashes = if path.starts_with("//") && !path.starts_with("///") {
-        2
-    } else if path.starts_with('/') {
-        1
-    } else {
-        0
-    };
-    let mut comps: Vec<&str> = Vec::new();
-    for comp in path.split('/') {
-        if comp.is_empty() || comp == "." {
-            continue;
-        }
-        if comp != ".." || (initial_slashes == 0 && comps.is_empty()) || comps.last() == Some(&"..") {
-            comps.push(comp);
-        } else {
-            comps.pop();
-        }
-    }
-    let mut out = "/".repeat(initial_slashes);
-    out.push_str(&comps.join("/"));
-    if out.is_empty() { ".".to_owned() } else { out }
-}
-
-/// `posixpath.join(a, b)`.
-fn join(a: &str, b: &str) -> String {
-    if b.starts_with('/') {
-        b.to_owned()
-    } else if a.is_empty() || a.ends_with('/') {
-        format!("{a}{b}")
-    } else {
-        format!("{a}/{b}")
-    }
-}
-
-/// `posixpath.split`: (head, tail); trailing slashes are stripped from the head unless it is
-/// all slashes.
-fn split(path: &str) -> (&str, &str) {
-    let i = path.rfind('/').map_or(0, |i| i + 1);
-    let (head, tail) = path.split_at(i);
-    if !head.is_empty() && head.bytes().any(|b| b != b'/') {
-        (head.trim_end_matches('/'), tail)
-    } else {
-        (head, tail)
-    }
-}
-
-/// `posixpath.basename`.
-fn basename(path: &str) -> &str {
-    path.rfind('/').map_or(path, |i| &path[i + 1..])
-}
-
-/// `".." in pathlib.PurePosixPath(path).parts`.
-fn has_parent_part(path: &str) -> bool {
-    path.split('/').any(|part| part == "..")
-}
-
-/// `posixpath.splitext` of a file name: the last dot starts the extension, unless only dots
-/// precede it (`.bashrc`, `..a` have none).
-fn splitext(file: &str) -> (&str, &str) {
-    let start = file.rfind('/').map_or(0, |i| i + 1);
-    match file.rfind('.') {
-        Some(dot) if dot >= start && file[start..dot].bytes().any(|b| b != b'.') => file.split_at(dot),
-        _ => (file, ""),
-    }
-}
-
-/// `"".join(pathlib.PurePath(file).suffixes)`: every suffix (`arch.tar.gz` → `.tar.gz`);
-/// none when the name ends with a dot; leading dots do not start one (`.a.b` → `.b`).
-fn all_suffixes(file: &str) -> &str {
-    if file.ends_with('.') {
-        return "";
-    }
-    let stripped = file.trim_start_matches('.');
-    stripped.find('.').map_or("", |i| &stripped[i..])
-}
-
-/// Python's `str.isspace()`: Unicode `White_Space` plus the separators U+001C..U+001F.
-fn py_isspace(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
-/// Python's `\w` on `str`: a letter or number of any kind (general categories `L*`, `N*`),
-/// or `_`. Combining marks and other connector punctuation are not word characters.
-fn py_is_word(c: char) -> bool {
-    use GeneralCategory::*;
-    c == '_'
-        || matches!(
-            get_general_category(c),
-            UppercaseLetter
-                | LowercaseLetter
-                | TitlecaseLetter
-                | ModifierLetter
-                | OtherLetter
-                | DecimalNumber
-                | LetterNumber
-                | OtherNumber
-        )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -495,65 +379,6 @@ mod tests {
             .unwrap_or_else(|| panic!("{name:?} is not {prefix:?}XXXXXXX{suffix:?}"));
         assert_eq!(middle.len(), 7, "{name:?}");
         assert!(middle.bytes().all(|b| b.is_ascii_alphanumeric()), "{name:?}");
-    }
-
-    // ----- Python helpers ------------------------------------------------------------
-
-    #[test]
-    fn python_helpers() {
-        assert_eq!(normpath(""), ".");
-        assert_eq!(normpath("///a//b/"), "/a/b");
-        assert_eq!(normpath("//a/../.."), "//");
-        assert_eq!(normpath("../../a"), "../../a");
-        assert_eq!(normpath("/../a"), "/a");
-        assert_eq!(split("a/b"), ("a", "b"));
-        assert_eq!(split("a//b"), ("a", "b"));
-        assert_eq!(split("//b"), ("//", "b"));
-        assert_eq!(split("b"), ("", "b"));
-        assert_eq!(split("a/"), ("a", ""));
-        assert_eq!(join("", "x"), "x");
-        assert_eq!(join("/", "x"), "/x");
-        assert_eq!(join("a", "x"), "a/x");
-        assert_eq!(join("a", "/x"), "/x");
-        assert_eq!(splitext("a.tar.gz"), ("a.tar", ".gz"));
-        assert_eq!(splitext(".bashrc"), (".bashrc", ""));
-        assert_eq!(splitext("..a"), ("..a", ""));
-        assert_eq!(splitext("..a.b"), ("..a", ".b"));
-        assert_eq!(splitext("a."), ("a", "."));
-        assert_eq!(splitext("..."), ("...", ""));
-        assert_eq!(splitext("noext"), ("noext", ""));
-        assert_eq!(all_suffixes("arch.tar.gz"), ".tar.gz");
-        assert_eq!(all_suffixes("a."), "");
-        assert_eq!(all_suffixes(".hidden.txt"), ".txt");
-        assert_eq!(all_suffixes(".hidden"), "");
-        assert_eq!(all_suffixes("..hidden"), "");
-        assert_eq!(all_suffixes("a..b"), "..b");
-        assert_eq!(all_suffixes("my file.tar .gz"), ".tar .gz");
-        assert_eq!(all_suffixes("trail.txt  "), ".txt  ");
-        assert_eq!(drop_last_chars("héllo", 2), "hél");
-        assert_eq!(drop_last_chars("ab", 5), "");
-    }
-
-    #[test]
-    fn python_whitespace_and_word_characters() {
-        // Exactly the characters for which Python's str.isspace() is true.
-        let spaces: Vec<char> = (0..=0x10ffff_u32)
-            .filter_map(char::from_u32)
-            .filter(|&c| py_isspace(c))
-            .collect();
-        let python: Vec<char> = "\t\n\u{b}\u{c}\r\u{1c}\u{1d}\u{1e}\u{1f} \u{85}\u{a0}\u{1680}\u{2000}\u{2001}\u{2002}\
-             \u{2003}\u{2004}\u{2005}\u{2006}\u{2007}\u{2008}\u{2009}\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}"
-            .chars()
-            .collect();
-        assert_eq!(spaces, python);
-        for c in ['a', 'Z', 'é', 'ǅ', 'ʰ', '日', '٠', '²', '½', 'Ⅻ', '_', '𝟘'] {
-            assert!(py_is_word(c), "{c:?}");
-        }
-        for c in [
-            '\u{301}', '\u{93e}', '‿', '-', '.', ' ', '\u{200b}', '😀', 'Ⓐ', '\0', '$',
-        ] {
-            assert!(!py_is_word(c), "{c:?}");
-        }
     }
 
     // ----- §3.1 clean_name -----------------------------------------------------------

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use storages_s3::config::ObjectParameters;
 use storages_s3::credentials::{Credentials, StaticProvider};
 use storages_s3::http::Body;
-use storages_s3::s3::ops::copy_object::MetadataDirective;
+use storages_s3::s3::MetadataDirective;
 use storages_s3::s3::{Client, ClientOptions};
 use storages_s3::{ErrorKind, Settings};
 
@@ -167,7 +167,7 @@ async fn impossible_keys_fail_before_any_request() {
         for e in errors {
             assert_eq!(e.kind(), ErrorKind::InvalidKey, "{e}");
         }
-        assert!(storages_s3::s3::multipart::Upload::new(&client, key, Default::default()).is_err());
+        assert!(storages_s3::s3::Upload::new(&client, key, Default::default()).is_err());
     }
     assert_eq!(
         proxy.requests().len(),

@@ -9,9 +9,9 @@ use crate::common::{Bed, Capability, unique_bucket};
 use storages_s3::config::ObjectParameters;
 use storages_s3::http::Body;
 use storages_s3::s3::Client;
-use storages_s3::s3::multipart::{Upload, UploadOptions};
-use storages_s3::s3::ops::copy_object::MetadataDirective;
-use storages_s3::s3::ops::list_objects::ListObjectsInput;
+use storages_s3::s3::ListObjectsInput;
+use storages_s3::s3::MetadataDirective;
+use storages_s3::s3::{Upload, UploadOptions};
 use storages_s3::storage::Content;
 use storages_s3::{ErrorKind, Settings};
 

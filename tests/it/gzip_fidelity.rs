@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use md5::Digest as _;
-use storages_s3::storage::gzip::{Compressor, compress};
+use storages_s3::fuzzing::gzip::{Compressor, compress};
 
 use crate::common::{Bed, Style};
 

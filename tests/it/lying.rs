@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use storages_s3::ErrorKind;
 use storages_s3::config::ObjectParameters;
+use storages_s3::s3::ByteRange;
 use storages_s3::s3::Client;
-use storages_s3::s3::ops::get_object::ByteRange;
-use storages_s3::s3::ops::list_objects::ListObjectsInput;
+use storages_s3::s3::ListObjectsInput;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::common::hostile::{Hostile, Reply, Request};

@@ -34,7 +34,7 @@ async fn manifest_storage(bed: &Bed, bucket: &str, style: Style) -> S3ManifestSt
 /// Every object under the location: key → sha256.
 async fn stored(storage: &S3Storage) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    let input = storages_s3::s3::ops::list_objects::ListObjectsInput {
+    let input = storages_s3::s3::ListObjectsInput {
         prefix: Some("static/".into()),
         ..Default::default()
     };

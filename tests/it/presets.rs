@@ -8,7 +8,7 @@ use storages_s3::config::{ObjectParameters, Provider, ProviderDefaults, Signatur
 use storages_s3::credentials::{Credentials, StaticProvider};
 use storages_s3::http::Body;
 use storages_s3::s3::Client;
-use storages_s3::s3::ops::put_object::WriteOptions;
+use storages_s3::s3::WriteOptions;
 
 use crate::common::{Bed, Capability, Style};
 

@@ -5,11 +5,11 @@ use bytes::Bytes;
 use storages_s3::ErrorKind;
 use storages_s3::config::ObjectParameters;
 use storages_s3::http::Body;
-use storages_s3::s3::multipart::{Upload, UploadOptions, upload_stream};
-use storages_s3::s3::ops::copy_object::MetadataDirective;
-use storages_s3::s3::ops::get_object::ByteRange;
-use storages_s3::s3::ops::list_objects::ListObjectsInput;
-use storages_s3::s3::ops::put_object::WriteOptions;
+use storages_s3::s3::ByteRange;
+use storages_s3::s3::ListObjectsInput;
+use storages_s3::s3::MetadataDirective;
+use storages_s3::s3::WriteOptions;
+use storages_s3::s3::{Upload, UploadOptions, upload_stream};
 
 const MIB: usize = 1024 * 1024;
 
@@ -723,12 +723,12 @@ async fn crc32_checksums_when_supported(style: Style) {
     if bed.skip_unless(Capability::ChecksumChecks, "wrong crc32") {
         return;
     }
-    let op = storages_s3::s3::request::OpRequest::object("PutObject", http::Method::PUT, "bad-crc.txt")
+    let op = storages_s3::fuzzing::OpRequest::object("PutObject", http::Method::PUT, "bad-crc.txt")
         .unwrap()
         .header("x-amz-checksum-crc32", "AAAAAA==")
         .unwrap()
         .body(Body::from("hello"));
-    let e = client.send(op).await.unwrap_err();
+    let e = storages_s3::fuzzing::send(&client, op).await.unwrap_err();
     assert_eq!(
         e.code(),
         Some(bed.kind.refusal(crate::common::Refusal::WrongChecksum).1),

@@ -359,7 +359,7 @@ async fn ls(flags: &SettingFlags, prefix: &str, recursive: bool) -> Result<(), F
     if !key.is_empty() && !key.ends_with('/') {
         key.push('/');
     }
-    let input = storages_s3::s3::ops::list_objects::ListObjectsInput {
+    let input = storages_s3::s3::ListObjectsInput {
         prefix: (!key.is_empty()).then(|| key.clone()),
         ..Default::default()
     };

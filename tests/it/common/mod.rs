@@ -145,7 +145,7 @@ impl Bed {
     /// not a real one (moto reports a fixed date in 2010) cannot be told apart from
     /// another writer's by a client that lost their ids; the in-process server reports
     /// real times, so there every open upload counts.
-    pub async fn open_uploads(&self, client: &Client) -> Vec<storages_s3::s3::xml::MultipartUploadSummary> {
+    pub async fn open_uploads(&self, client: &Client) -> Vec<storages_s3::s3::MultipartUploadSummary> {
         let uploads = client.list_multipart_uploads(None).collect_all().await.unwrap();
         let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
         uploads

@@ -9,8 +9,8 @@ use storages_s3::Settings;
 use storages_s3::config::ObjectParameters;
 use storages_s3::http::Body;
 use storages_s3::s3::Client;
-use storages_s3::s3::multipart::{Upload, UploadOptions};
-use storages_s3::s3::ops::list_objects::ListObjectsInput;
+use storages_s3::s3::{Upload, UploadOptions};
+use storages_s3::s3::ListObjectsInput;
 
 #[derive(Clone)]
 struct Ours(Client);

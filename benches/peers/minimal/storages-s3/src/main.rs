@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use storages_s3::Settings;
 use storages_s3::config::ObjectParameters;
 use storages_s3::s3::Client;
-use storages_s3::s3::ops::list_objects::ListObjectsInput;
+use storages_s3::s3::ListObjectsInput;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> storages_s3::Result<()> {

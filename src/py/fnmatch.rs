@@ -1,5 +1,4 @@
-//! Python's string and path helpers that Django's rules are written in, reproduced where
-//! the crate needs Django's exact answers. Floor-neutral: any floor may use them.
+//! `fnmatch.fnmatchcase`, for collectstatic's ignore patterns.
 
 /// One piece of a shell pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,15 @@
+//! Python's string and path helpers that Django's rules are written in, reproduced where
+//! the crate needs Django's exact answers. Floor-neutral: any floor may use them.
+//!
+//! One room per Python module: `text` (`str` methods), `path` (`posixpath`, `pathlib`),
+//! `url` (`urllib.parse`), `fnmatch`.
+
+mod fnmatch;
+mod path;
+mod text;
+mod url;
+
+pub(crate) use fnmatch::fnmatchcase;
+pub(crate) use path::{all_suffixes, basename, dirname, has_parent_part, join, normpath, split, splitext};
+pub(crate) use text::{drop_last_chars, is_word, isspace, len, strip};
+pub(crate) use url::{unquote, urldefrag, urlsplit, urlunsplit};

@@ -8,6 +8,20 @@
 //! `build()`, and a bad value is an [`ErrorKind::InvalidSetting`](crate::ErrorKind) error
 //! that names the setting.
 //!
+//! # What every AWS tool reads
+//!
+//! After the storage's own settings and their Django global names, the crate reads what
+//! botocore (and so the original) reads from the environment, in botocore's order:
+//!
+//! | variable | used for | when |
+//! |---|---|---|
+//! | `AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL` | `endpoint_url` | `AWS_S3_ENDPOINT_URL` unset, `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` not true |
+//! | `AWS_CA_BUNDLE` | `verify` (a CA bundle) | `AWS_S3_VERIFY` unset |
+//! | `AWS_REGION`, `AWS_DEFAULT_REGION` | `region_name` | `AWS_S3_REGION_NAME` unset |
+//! | `AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE` | retries | not in `client_config` |
+//! | `http_proxy`/`HTTP_PROXY`, `https_proxy`/`HTTPS_PROXY` | proxies | neither `proxies` nor `client_config`'s proxies set; `HTTP_PROXY` ignored when `REQUEST_METHOD` is set (CGI) |
+//! | `no_proxy`/`NO_PROXY` | destinations that skip those proxies: host names with their subdomains, IP addresses, networks (`10.0.0.0/8`), `*` | with the environment's proxies |
+//!
 //! ```
 //! use std::collections::HashMap;
 //! use storages_s3::config::{AddressingStyle, Settings};
@@ -416,6 +430,7 @@ impl Settings {
         }
         check_expire(self.effective_signature_version(), self.querystring_expire)
             .map_err(|why| Error::invalid_setting("querystring_expire", why))?;
+        self.environment_proxies()?;
         let has_key = self.access_key.as_deref().is_some_and(|k| !k.is_empty());
         let has_secret = self.secret_key.as_ref().is_some_and(|s| !s.is_empty());
         if self.session_profile.is_some() && (has_key || has_secret) {
@@ -499,12 +514,46 @@ impl Settings {
         }
     }
 
-    /// Proxies: `client_config` replaces the setting.
+    /// Proxies: `client_config`'s, else the `proxies` setting, else the environment's
+    /// (`http_proxy`/`HTTP_PROXY`, `https_proxy`/`HTTPS_PROXY`, with `no_proxy`/`NO_PROXY`),
+    /// as botocore takes them.
     pub fn effective_proxies(&self) -> Proxies {
-        match &self.client_config {
+        let configured = match &self.client_config {
             Some(c) => c.proxies.clone().unwrap_or_default(),
             None => self.proxies.clone().unwrap_or_default(),
+        };
+        if configured.http.is_some() || configured.https.is_some() {
+            return configured;
         }
+        // Checked when the settings were built.
+        self.environment_proxies().unwrap_or_default()
+    }
+
+    /// The proxies of the environment (the global source), as Python's `urllib` reads them
+    /// for botocore: the lower-case variable first; `HTTP_PROXY` ignored in a CGI process
+    /// (`REQUEST_METHOD` set), where a request's `Proxy:` header would set it ("httpoxy").
+    fn environment_proxies(&self) -> Result<Proxies> {
+        let globals = &self.globals.0;
+        let cgi = globals.get("REQUEST_METHOD").is_some();
+        let read = |names: &[&'static str]| -> Result<Option<ProxyUrl>> {
+            for &name in names {
+                if name == "HTTP_PROXY" && cgi {
+                    continue;
+                }
+                if let Some(raw) = globals.get(name) {
+                    return raw
+                        .parse()
+                        .map(Some)
+                        .map_err(|why| Error::invalid_setting("proxies", format!("{name}: {why}")));
+                }
+            }
+            Ok(None)
+        };
+        Ok(Proxies {
+            http: read(&["http_proxy", "HTTP_PROXY"])?,
+            https: read(&["https_proxy", "HTTPS_PROXY"])?,
+            no_proxy: globals.get("no_proxy").or_else(|| globals.get("NO_PROXY")),
+        })
     }
 
     /// Signing region: `client_config`, the setting, the provider's, else `us-east-1`.

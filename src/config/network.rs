@@ -41,7 +41,14 @@ impl FromStr for ProxyUrl {
         };
         let rest = rest.trim_end_matches('/');
         let (auth, hostport) = match rest.rsplit_once('@') {
-            Some((a, h)) => (Some(Secret::new(a)), h),
+            // Userinfo is percent-encoded in a URL (`p%40ss` is `p@ss`); the last `@` ends
+            // it, so an unencoded `@` in a password still works.
+            Some((a, h)) => (
+                Some(Secret::new(
+                    percent_encoding::percent_decode_str(a).decode_utf8_lossy().into_owned(),
+                )),
+                h,
+            ),
             None => (None, rest),
         };
         let (host, port) = match hostport.rsplit_once(':') {
@@ -70,6 +77,10 @@ pub struct Proxies {
     pub http: Option<ProxyUrl>,
     /// Proxy for `https://` endpoints (tunnelled with `CONNECT`).
     pub https: Option<ProxyUrl>,
+    /// Destinations that go direct, in `NO_PROXY`'s syntax: host names (with their
+    /// subdomains), IP addresses and networks (`10.0.0.0/8`), `*` for all. Set from the
+    /// environment's `NO_PROXY` when the proxies come from the environment.
+    pub no_proxy: Option<String>,
 }
 
 impl Proxies {

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use http::{HeaderValue, Request, Response};
+use http::{Request, Response};
 #[cfg(feature = "tls")]
 use hyper_rustls::HttpsConnector;
 
@@ -16,7 +16,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::body::{Body, Progress, ResponseBody, SendBody};
-use super::connector::Connector;
+use super::connector::{Connector, ProxyRules, basic_auth};
 #[cfg(feature = "tls")]
 use super::tls;
 use crate::config::{Proxies, Settings, Verify};
@@ -73,8 +73,8 @@ pub struct HttpClient {
     client: Client<Transport, SendBody>,
     connect_timeout: Duration,
     read_timeout: Duration,
-    /// `Proxy-Authorization` for requests forwarded through an `http` proxy.
-    forward_proxy_auth: Option<HeaderValue>,
+    /// Which destinations go through a proxy, for `Proxy-Authorization` on forwarded requests.
+    proxies: ProxyRules,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -89,7 +89,8 @@ impl std::fmt::Debug for HttpClient {
 impl HttpClient {
     /// A client for these transport settings.
     pub fn new(config: &HttpConfig) -> Result<Self> {
-        let connector = Connector::new(&config.resolve, config.proxies.clone(), config.connect_timeout);
+        let proxies = ProxyRules::new(config.proxies.clone());
+        let connector = Connector::new(&config.resolve, proxies.clone(), config.connect_timeout);
         #[cfg(feature = "tls")]
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls::client_config(&config.verify)?)
@@ -104,21 +105,11 @@ impl HttpClient {
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .build(https);
-        let forward_proxy_auth = match &config.proxies.http {
-            Some(p) => p.auth.as_ref().map(|a| {
-                use base64::Engine as _;
-                let token = base64::engine::general_purpose::STANDARD.encode(a.expose());
-                let mut v = HeaderValue::from_str(&format!("Basic {token}")).expect("base64 is a valid header value");
-                v.set_sensitive(true);
-                v
-            }),
-            None => None,
-        };
         Ok(HttpClient {
             client,
             connect_timeout: config.connect_timeout,
             read_timeout: config.read_timeout,
-            forward_proxy_auth,
+            proxies,
         })
     }
 
@@ -139,12 +130,12 @@ impl HttpClient {
         }
         let progress = Progress::new();
         let mut request = request.map(|b| SendBody::new(b, progress.clone()));
-        if let Some(auth) = &self.forward_proxy_auth
-            && request.uri().scheme() == Some(&http::uri::Scheme::HTTP)
+        // Only requests that go through the forward proxy carry its credentials (CONNECT
+        // tunnels carry them in the CONNECT request; `NO_PROXY` destinations never see them).
+        if request.uri().scheme() == Some(&http::uri::Scheme::HTTP)
+            && let Some(auth) = self.proxies.proxy_for(request.uri()).and_then(basic_auth)
         {
-            request
-                .headers_mut()
-                .insert(http::header::PROXY_AUTHORIZATION, auth.clone());
+            request.headers_mut().insert(http::header::PROXY_AUTHORIZATION, auth);
         }
         // Connecting has its own timeout; the read timeout starts once a connection is had.
         let mut capture = hyper_util::client::legacy::connect::capture_connection(&mut request);

@@ -1,4 +1,7 @@
-//! Opening TCP connections: name resolution with overrides, connect timeout, and proxies.
+//! Opening connections: hyper-util's `HttpConnector` dials (happy eyeballs, a connect timeout
+//! per attempt, `TCP_NODELAY`), its `Tunnel` opens `CONNECT` tunnels and its proxy matcher
+//! applies `NO_PROXY`. What is ours: resolver overrides, which proxy a destination takes, and
+//! errors that say where the connection went and what the system answered.
 //!
 //! hyper-rustls wraps this connector and adds TLS for `https` destinations, so a tunnel
 //! through a proxy gets TLS end to end with the real server.
@@ -6,23 +9,27 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use base64::Engine as _;
-use http::Uri;
-use hyper_util::client::legacy::connect::{Connected, Connection};
+use http::{HeaderValue, Uri};
+use hyper_util::client::legacy::connect::dns::{GaiResolver, Name};
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tower_service::Service;
 
 use crate::config::{Proxies, ProxyUrl};
 
-/// A TCP connection, remembering whether it goes through a forward proxy (then hyper
-/// sends requests in absolute form).
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// A TCP connection, remembering whether it goes through a forward proxy (then hyper sends
+/// requests in absolute form).
 pub struct Conn {
     io: TokioIo<TcpStream>,
     forward_proxy: bool,
@@ -70,34 +77,131 @@ impl hyper::rt::Write for Conn {
     }
 }
 
-struct Shared {
-    resolve: HashMap<String, SocketAddr>,
-    proxies: Proxies,
-    connect_timeout: Duration,
-}
-
-/// Dials destinations for hyper: overrides first, then DNS; directly or through a proxy.
+/// Resolves names for `HttpConnector`: the overrides' addresses (in the order given), else
+/// the system's resolver. Remembers what it answered, for the error message.
 #[derive(Clone)]
-pub struct Connector {
-    shared: Arc<Shared>,
+struct Resolver {
+    overrides: Arc<HashMap<String, Vec<SocketAddr>>>,
+    system: GaiResolver,
+    answered: Arc<Mutex<Vec<SocketAddr>>>,
 }
 
-impl Connector {
-    pub(crate) fn new(resolve: &[(String, SocketAddr)], proxies: Proxies, connect_timeout: Duration) -> Self {
-        let resolve = resolve.iter().map(|(h, a)| (h.to_ascii_lowercase(), *a)).collect();
-        Connector {
-            shared: Arc::new(Shared {
-                resolve,
-                proxies,
-                connect_timeout,
-            }),
+impl Service<Name> for Resolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = io::Error;
+    type Future = BoxFuture<io::Result<Self::Response>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        let fixed = self.overrides.get(&name.as_str().to_ascii_lowercase()).cloned();
+        let mut system = self.system.clone();
+        let answered = self.answered.clone();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = match fixed {
+                Some(addrs) => addrs,
+                None => system
+                    .call(name.clone())
+                    .await
+                    .map_err(|e| io::Error::new(e.kind(), format!("{name} could not be resolved: {e}")))?
+                    .collect(),
+            };
+            answered.lock().unwrap_or_else(|p| p.into_inner()).clone_from(&addrs);
+            Ok(addrs.into_iter())
+        })
+    }
+}
+
+/// Which proxy a destination goes through: the `proxies` setting, or the environment's
+/// (`HTTP_PROXY`, `HTTPS_PROXY`) minus the `NO_PROXY` exceptions (hyper-util's matcher
+/// applies them: host names with their subdomains, IP addresses and networks, `*`).
+#[derive(Clone)]
+pub(crate) struct ProxyRules {
+    proxies: Proxies,
+    matcher: Arc<Matcher>,
+}
+
+impl ProxyRules {
+    pub(crate) fn new(proxies: Proxies) -> Self {
+        // The matcher only decides; addresses and credentials come from our parsed URLs.
+        let url = |p: &Option<ProxyUrl>| match p {
+            Some(p) if p.host.contains(':') => format!("http://[{}]:{}", p.host, p.port),
+            Some(p) => format!("http://{}:{}", p.host, p.port),
+            None => String::new(),
+        };
+        let matcher = Matcher::builder()
+            .http(url(&proxies.http))
+            .https(url(&proxies.https))
+            .no(proxies.no_proxy.clone().unwrap_or_default())
+            .build();
+        ProxyRules {
+            proxies,
+            matcher: Arc::new(matcher),
+        }
+    }
+
+    /// The proxy for `dst`, if any.
+    pub(crate) fn proxy_for(&self, dst: &Uri) -> Option<&ProxyUrl> {
+        self.matcher.intercept(dst)?;
+        if dst.scheme() == Some(&http::uri::Scheme::HTTPS) {
+            self.proxies.https.as_ref()
+        } else {
+            self.proxies.http.as_ref()
         }
     }
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+/// `Proxy-Authorization: Basic ...` for a proxy's credentials.
+pub(crate) fn basic_auth(proxy: &ProxyUrl) -> Option<HeaderValue> {
+    use base64::Engine as _;
+    let auth = proxy.auth.as_ref()?;
+    let token = base64::engine::general_purpose::STANDARD.encode(auth.expose());
+    let mut value = HeaderValue::from_str(&format!("Basic {token}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
 
-impl tower_service::Service<Uri> for Connector {
+/// Dials destinations for hyper: directly, through a forward proxy (`http`), or through a
+/// `CONNECT` tunnel (`https`).
+#[derive(Clone)]
+pub struct Connector {
+    overrides: Arc<HashMap<String, Vec<SocketAddr>>>,
+    proxies: ProxyRules,
+    connect_timeout: Duration,
+}
+
+impl Connector {
+    pub(crate) fn new(resolve: &[(String, SocketAddr)], proxies: ProxyRules, connect_timeout: Duration) -> Self {
+        let mut overrides: HashMap<String, Vec<SocketAddr>> = HashMap::new();
+        for (host, addr) in resolve {
+            overrides.entry(host.to_ascii_lowercase()).or_default().push(*addr);
+        }
+        Connector {
+            overrides: Arc::new(overrides),
+            proxies,
+            connect_timeout,
+        }
+    }
+
+    /// An `HttpConnector` whose resolver reports into `answered`.
+    fn dialer(&self, answered: Arc<Mutex<Vec<SocketAddr>>>) -> HttpConnector<Resolver> {
+        let mut http = HttpConnector::new_with_resolver(Resolver {
+            overrides: self.overrides.clone(),
+            system: GaiResolver::new(),
+            answered,
+        });
+        http.enforce_http(false);
+        // Small requests (HEAD, signed headers) must not wait for Nagle.
+        http.set_nodelay(true);
+        http.set_keepalive(Some(Duration::from_secs(60)));
+        http.set_connect_timeout(Some(self.connect_timeout));
+        http
+    }
+}
+
+impl Service<Uri> for Connector {
     type Response = Conn;
     type Error = io::Error;
     type Future = BoxFuture<io::Result<Conn>>;
@@ -106,141 +210,88 @@ impl tower_service::Service<Uri> for Connector {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, uri: Uri) -> Self::Future {
-        let shared = self.shared.clone();
+    fn call(&mut self, dst: Uri) -> Self::Future {
+        let answered = Arc::new(Mutex::new(Vec::new()));
+        let mut dialer = self.dialer(answered.clone());
+        let proxy = self.proxies.proxy_for(&dst).cloned();
+        let timeout = self.connect_timeout;
         Box::pin(async move {
-            let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
-            let host = uri
-                .host()
-                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "URL without host"))?
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_owned();
-            let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-            let proxy = if https {
-                &shared.proxies.https
-            } else {
-                &shared.proxies.http
-            };
-            let timeout = shared.connect_timeout;
-            match proxy {
-                None => {
-                    let tcp = dial(&shared.resolve, &host, port, timeout).await?;
-                    Ok(Conn {
-                        io: TokioIo::new(tcp),
-                        forward_proxy: false,
-                    })
-                }
-                Some(p) if !https => {
-                    let tcp = dial(&shared.resolve, &p.host, p.port, timeout).await?;
-                    Ok(Conn {
-                        io: TokioIo::new(tcp),
-                        forward_proxy: true,
-                    })
-                }
+            let https = dst.scheme() == Some(&http::uri::Scheme::HTTPS);
+            let (dialled, result) = match &proxy {
+                None => (dst.clone(), dialer.call(dst.clone()).await.map_err(io::Error::other)),
                 Some(p) => {
-                    let mut tcp = dial(&shared.resolve, &p.host, p.port, timeout).await?;
-                    tokio::time::timeout(timeout, tunnel(&mut tcp, p, &host, port))
-                        .await
-                        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "proxy CONNECT timed out"))??;
-                    Ok(Conn {
-                        io: TokioIo::new(tcp),
-                        forward_proxy: false,
-                    })
+                    let proxy_uri: Uri = if p.host.contains(':') {
+                        format!("http://[{}]:{}", p.host, p.port)
+                    } else {
+                        format!("http://{}:{}", p.host, p.port)
+                    }
+                    .parse()
+                    .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "invalid proxy address"))?;
+                    if https {
+                        let mut tunnel = Tunnel::new(proxy_uri.clone(), dialer);
+                        if let Some(auth) = basic_auth(p) {
+                            tunnel = tunnel.with_auth(auth);
+                        }
+                        let opened = tokio::time::timeout(timeout, tunnel.call(dst.clone()))
+                            .await
+                            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "proxy CONNECT timed out"))?;
+                        (proxy_uri, opened.map_err(io::Error::other))
+                    } else {
+                        (
+                            proxy_uri.clone(),
+                            dialer.call(proxy_uri).await.map_err(io::Error::other),
+                        )
+                    }
                 }
+            };
+            let answered = std::mem::take(&mut *answered.lock().unwrap_or_else(|p| p.into_inner()));
+            match result {
+                Ok(io) => Ok(Conn {
+                    io,
+                    forward_proxy: proxy.is_some() && !https,
+                }),
+                Err(e) => Err(describe(e, &dialled, &answered)),
             }
         })
     }
 }
 
-/// Connects to `host:port`: an override dials its fixed address; otherwise each resolved
-/// address is tried in turn, all within `timeout`.
-async fn dial(
-    overrides: &HashMap<String, SocketAddr>,
-    host: &str,
-    port: u16,
-    timeout: Duration,
-) -> io::Result<TcpStream> {
-    let attempt = async {
-        let addrs: Vec<SocketAddr> = if let Some(addr) = overrides.get(&host.to_ascii_lowercase()) {
-            vec![*addr]
-        } else if let Ok(ip) = host.parse::<IpAddr>() {
-            vec![SocketAddr::new(ip, port)]
+/// The error users see: where the connection went (host, port, the addresses tried) and the
+/// innermost reason (connection refused, no route, timed out, name not resolved).
+fn describe(e: io::Error, dialled: &Uri, addrs: &[SocketAddr]) -> io::Error {
+    use std::error::Error as _;
+    let mut kind = e.kind();
+    let mut reason = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<io::Error>() {
+            kind = io.kind();
+        }
+        reason = s.to_string();
+        source = s.source();
+    }
+    if kind == io::ErrorKind::TimedOut {
+        // tokio's "deadline has elapsed" says nothing to a reader.
+        reason = "connecting timed out".to_owned();
+    }
+    let host = dialled.host().unwrap_or_default();
+    let port = dialled
+        .port_u16()
+        .unwrap_or(if dialled.scheme() == Some(&http::uri::Scheme::HTTPS) {
+            443
         } else {
-            tokio::net::lookup_host((host, port))
-                .await
-                .map_err(|e| io::Error::new(e.kind(), format!("{host} could not be resolved: {e}")))?
-                .collect()
-        };
-        // Each address tried, and what the system said of it.
-        let mut tried = Vec::new();
-        let mut kind = io::ErrorKind::NotFound;
-        for addr in addrs {
-            match TcpStream::connect(addr).await {
-                Ok(tcp) => {
-                    // Small requests (HEAD, signed headers) must not wait for Nagle.
-                    tcp.set_nodelay(true)?;
-                    return Ok(tcp);
-                }
-                Err(e) => {
-                    kind = e.kind();
-                    tried.push(format!("{addr}: {e}"));
-                }
-            }
+            80
+        });
+    let message = match addrs {
+        // Not resolved: the resolver's message names the host.
+        [] if reason.contains(host) => reason,
+        [] => format!("{host}:{port}: {reason}"),
+        // An IP endpoint: the address is the endpoint.
+        [one] if host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok() => format!("{one}: {reason}"),
+        many => {
+            let list: Vec<String> = many.iter().map(ToString::to_string).collect();
+            format!("{host}:{port} ({}): {reason}", list.join(", "))
         }
-        let message = match tried.as_slice() {
-            [] => format!("{host} has no address"),
-            // An IP endpoint: the address is the endpoint.
-            [one] if host.parse::<IpAddr>().is_ok() => one.clone(),
-            many => format!("{host}:{port} ({})", many.join("; ")),
-        };
-        Err(io::Error::new(kind, message))
     };
-    tokio::time::timeout(timeout, attempt).await.map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!("connecting to {host}:{port} timed out"),
-        )
-    })?
-}
-
-/// Opens an HTTP `CONNECT` tunnel to `host:port` through the proxy on `tcp`.
-async fn tunnel(tcp: &mut TcpStream, proxy: &ProxyUrl, host: &str, port: u16) -> io::Result<()> {
-    let target = if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    };
-    let mut req = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
-    if let Some(auth) = &proxy.auth {
-        let token = base64::engine::general_purpose::STANDARD.encode(auth.expose());
-        req.push_str(&format!("Proxy-Authorization: Basic {token}\r\n"));
-    }
-    req.push_str("\r\n");
-    tcp.write_all(req.as_bytes()).await?;
-    // Read the proxy's reply head byte by byte so that nothing of the tunnel is consumed.
-    let mut head = Vec::with_capacity(128);
-    while !head.ends_with(b"\r\n\r\n") {
-        if head.len() > 16 * 1024 {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "proxy reply head too long"));
-        }
-        let b = tcp.read_u8().await?;
-        head.push(b);
-    }
-    let status_line = head.split(|b| *b == b'\n').next().unwrap_or_default();
-    let status = std::str::from_utf8(status_line)
-        .unwrap_or_default()
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or_default();
-    if status != "200" {
-        return Err(io::Error::new(
-            io::ErrorKind::ConnectionRefused,
-            format!(
-                "proxy refused CONNECT to {target}: {}",
-                String::from_utf8_lossy(status_line).trim()
-            ),
-        ));
-    }
-    Ok(())
+    io::Error::new(kind, message)
 }

@@ -239,3 +239,228 @@ async fn a_proxy_that_never_answers_connect_hits_the_connect_timeout() {
     assert!(e.is_timeout(), "{e}");
     assert!(start.elapsed() < std::time::Duration::from_secs(3));
 }
+
+/// Settings with these globals (the environment a process would have) and no others.
+fn settings_with_globals(pairs: &[(&str, String)], globals: &[(&str, String)]) -> Settings {
+    let mut o: Vec<(&str, String)> = vec![
+        ("bucket_name", "tls-bucket".into()),
+        ("access_key", ACCESS_KEY.into()),
+        ("secret_key", SECRET_KEY.into()),
+        ("max_attempts", "1".into()),
+    ];
+    o.extend(pairs.iter().cloned());
+    let globals: std::collections::HashMap<String, String> =
+        globals.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    Settings::builder().options(o).global_source(globals).build().unwrap()
+}
+
+#[tokio::test]
+async fn a_black_holed_first_address_does_not_hold_up_the_next() {
+    let server = Server::start().await;
+    let port = server.addr.port();
+    // `100::/64` is IPv6's discard prefix: connections there go nowhere (or fail at once on a
+    // host without IPv6). The default connect timeout (60 s) stays: the IPv4 address is tried
+    // after a happy-eyeballs delay, not after the first address times out.
+    let s = settings(&[
+        ("endpoint_url", format!("http://s3.test:{port}")),
+        ("resolve", format!("s3.test=[100::1]:{port},s3.test=127.0.0.1:{port}")),
+    ]);
+    let start = std::time::Instant::now();
+    round_trip(&Client::new(&s).unwrap()).await;
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        start.elapsed()
+    ); // Every address of a host is kept, in order: the first one answers here.
+    let s = settings(&[
+        ("endpoint_url", format!("http://s3.test:{port}")),
+        ("resolve", format!("s3.test=127.0.0.1:{port},s3.test=127.0.0.1:1")),
+    ]);
+    Client::new(&s)
+        .unwrap()
+        .head_object("dir/file.txt", &ObjectParameters::new())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn proxy_credentials_are_percent_decoded() {
+    let server = Server::start().await;
+    let proxy = HttpProxy::start(server.addr, Some(basic("us er:p@ss:w%rd"))).await;
+    let s = settings(&[
+        ("endpoint_url", format!("http://127.0.0.1:{}", server.addr.port())),
+        (
+            "proxies",
+            format!(
+                r#"{{"http": "http://us%20er:p%40ss%3Aw%25rd@127.0.0.1:{}"}}"#,
+                proxy.addr.port()
+            ),
+        ),
+    ]);
+    round_trip(&Client::new(&s).unwrap()).await;
+    assert!(!proxy.seen().is_empty());
+}
+
+#[tokio::test]
+async fn environment_proxies_are_used_unless_the_setting_gives_proxies() {
+    let server = Server::start().await;
+    let env_proxy = HttpProxy::start(server.addr, None).await;
+    let set_proxy = HttpProxy::start(server.addr, None).await;
+    let endpoint = format!("http://127.0.0.1:{}", server.addr.port());
+    let env = [("HTTP_PROXY", format!("http://127.0.0.1:{}", env_proxy.addr.port()))];
+    // From the environment.
+    let s = settings_with_globals(&[("endpoint_url", endpoint.clone())], &env);
+    round_trip(&Client::new(&s).unwrap()).await;
+    let through_env = env_proxy.seen().len();
+    assert!(through_env > 0);
+    // The lower-case variable first, as urllib reads them.
+    let lower = HttpProxy::start(server.addr, None).await;
+    let both = [
+        env[0].clone(),
+        ("http_proxy", format!("http://127.0.0.1:{}", lower.addr.port())),
+    ];
+    let s = settings_with_globals(&[("endpoint_url", endpoint.clone())], &both);
+    Client::new(&s)
+        .unwrap()
+        .head_object("dir/file.txt", &ObjectParameters::new())
+        .await
+        .unwrap();
+    assert!(!lower.seen().is_empty());
+    assert_eq!(env_proxy.seen().len(), through_env);
+    // The `proxies` setting replaces the environment's.
+    let s = settings_with_globals(
+        &[
+            ("endpoint_url", endpoint.clone()),
+            (
+                "proxies",
+                format!(r#"{{"http": "127.0.0.1:{}"}}"#, set_proxy.addr.port()),
+            ),
+        ],
+        &env,
+    );
+    Client::new(&s)
+        .unwrap()
+        .head_object("dir/file.txt", &ObjectParameters::new())
+        .await
+        .unwrap();
+    assert!(!set_proxy.seen().is_empty());
+    assert_eq!(env_proxy.seen().len(), through_env);
+    // In a CGI process a request header can set HTTP_PROXY: it is ignored there.
+    let cgi = [env[0].clone(), ("REQUEST_METHOD", "GET".to_owned())];
+    let s = settings_with_globals(&[("endpoint_url", endpoint.clone())], &cgi);
+    Client::new(&s)
+        .unwrap()
+        .head_object("dir/file.txt", &ObjectParameters::new())
+        .await
+        .unwrap();
+    assert_eq!(env_proxy.seen().len(), through_env);
+    // An environment proxy that is not a URL is a setting error naming the variable.
+    let bad = [("HTTPS_PROXY", "socks5://127.0.0.1:1".to_owned())];
+    let e = Settings::builder()
+        .options([("bucket_name", "bucket")])
+        .global_source(
+            bad.iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect::<std::collections::HashMap<_, _>>(),
+        )
+        .build()
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidSetting, "{e}");
+    assert!(e.to_string().contains("HTTPS_PROXY"), "{e}");
+}
+
+#[tokio::test]
+async fn no_proxy_sends_matching_hosts_direct() {
+    let server = Server::start().await;
+    let port = server.addr.port();
+    let proxy = HttpProxy::start(server.addr, None).await;
+    let via = format!("http://127.0.0.1:{}", proxy.addr.port());
+    let resolve = (
+        "resolve",
+        format!("s3.test={},bucket.s3.test={}", server.addr, server.addr),
+    );
+    let cases: [(&str, String, &str, bool); 6] = [
+        // (endpoint, NO_PROXY, what matches, direct?)
+        ("ip", format!("http://127.0.0.1:{port}"), "127.0.0.1", true),
+        (
+            "network",
+            format!("http://127.0.0.1:{port}"),
+            "10.0.0.0/8, 127.0.0.0/8",
+            true,
+        ),
+        ("host", format!("http://s3.test:{port}"), "s3.test", true),
+        ("suffix", format!("http://s3.test:{port}"), ".test", true),
+        ("star", format!("http://s3.test:{port}"), "*", true),
+        ("other", format!("http://s3.test:{port}"), "example.com,10.1.2.3", false),
+    ];
+    for (what, endpoint, no_proxy, direct) in cases {
+        let before = proxy.seen().len();
+        let s = settings_with_globals(
+            &[("endpoint_url", endpoint), resolve.clone()],
+            &[("HTTP_PROXY", via.clone()), ("NO_PROXY", no_proxy.to_owned())],
+        );
+        let client = Client::new(&s).unwrap();
+        client.create_bucket().await.ok();
+        client
+            .put_object("np.txt", Body::from("x"), &ObjectParameters::new())
+            .await
+            .unwrap();
+        let proxied = proxy.seen().len() > before;
+        assert_eq!(proxied, !direct, "{what}: NO_PROXY={no_proxy:?}");
+    }
+    // A virtual-hosted bucket is matched by its host name too.
+    let before = proxy.seen().len();
+    let s = settings_with_globals(
+        &[
+            ("endpoint_url", format!("http://s3.test:{port}")),
+            ("addressing_style", "virtual".into()),
+            resolve.clone(),
+        ],
+        &[("HTTP_PROXY", via.clone()), ("no_proxy", "s3.test".to_owned())],
+    );
+    let e = Client::new(&s)
+        .unwrap()
+        .head_object("np.txt", &ObjectParameters::new())
+        .await;
+    // The in-process server may not serve virtual hosts; what matters is the route.
+    let _ = e;
+    assert_eq!(proxy.seen().len(), before, "bucket.s3.test is under s3.test");
+}
+
+#[tokio::test]
+async fn connection_errors_say_where_and_why() {
+    // A closed port: the address and the system's reason.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let head = |s: Settings| async move {
+        Client::new(&s)
+            .unwrap()
+            .head_object("k", &ObjectParameters::new())
+            .await
+            .unwrap_err()
+    };
+    let e = head(settings(&[("endpoint_url", format!("http://127.0.0.1:{port}"))])).await;
+    assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
+    let text = e.to_string();
+    assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    assert!(text.to_lowercase().contains("refused"), "{text}");
+    // A host with two addresses: both named.
+    let e = head(settings(&[
+        ("endpoint_url", format!("http://s3.test:{port}")),
+        ("resolve", format!("s3.test=127.0.0.1:{port},s3.test=127.0.0.2:{port}")),
+    ]))
+    .await;
+    let text = e.to_string();
+    assert!(
+        text.contains(&format!("s3.test:{port} (127.0.0.1:{port}, 127.0.0.2:{port})")),
+        "{text}"
+    );
+    // A name that does not resolve: the name, and that it did not resolve.
+    let e = head(settings(&[("endpoint_url", "http://no-such-host.invalid:9000".into())])).await;
+    let text = e.to_string();
+    assert!(
+        text.contains("no-such-host.invalid") && text.contains("could not be resolved"),
+        "{text}"
+    );
+}

@@ -16,7 +16,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::body::{Body, Progress, ResponseBody, SendBody};
-use super::connector::{Connector, ProxyRules, basic_auth};
+use super::connector::Connector;
+use super::proxy::{ProxyRules, basic_auth};
 #[cfg(feature = "tls")]
 use super::tls;
 use crate::config::{Proxies, Settings, Verify};

@@ -1,7 +1,7 @@
 //! Opening connections: hyper-util's `HttpConnector` dials (happy eyeballs, a connect timeout
-//! per attempt, `TCP_NODELAY`), its `Tunnel` opens `CONNECT` tunnels and its proxy matcher
-//! applies `NO_PROXY`. What is ours: resolver overrides, which proxy a destination takes, and
-//! errors that say where the connection went and what the system answered.
+//! per attempt, `TCP_NODELAY`) and its `Tunnel` opens `CONNECT` tunnels. What is ours:
+//! resolver overrides, and errors that say where the connection went and what the system
+//! answered.
 //!
 //! hyper-rustls wraps this connector and adds TLS for `https` destinations, so a tunnel
 //! through a proxy gets TLS end to end with the real server.
@@ -15,16 +15,15 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::{HeaderValue, Uri};
+use http::Uri;
 use hyper_util::client::legacy::connect::dns::{GaiResolver, Name};
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
-use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use crate::config::{Proxies, ProxyUrl};
+use super::proxy::{ProxyRules, basic_auth, proxy_url};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
@@ -114,55 +113,6 @@ impl Service<Name> for Resolver {
     }
 }
 
-/// Which proxy a destination goes through: the `proxies` setting, or the environment's
-/// (`HTTP_PROXY`, `HTTPS_PROXY`) minus the `NO_PROXY` exceptions (hyper-util's matcher
-/// applies them: host names with their subdomains, IP addresses and networks, `*`).
-#[derive(Clone)]
-pub(crate) struct ProxyRules {
-    proxies: Proxies,
-    matcher: Arc<Matcher>,
-}
-
-impl ProxyRules {
-    pub(crate) fn new(proxies: Proxies) -> Self {
-        // The matcher only decides; addresses and credentials come from our parsed URLs.
-        let url = |p: &Option<ProxyUrl>| match p {
-            Some(p) if p.host.contains(':') => format!("http://[{}]:{}", p.host, p.port),
-            Some(p) => format!("http://{}:{}", p.host, p.port),
-            None => String::new(),
-        };
-        let matcher = Matcher::builder()
-            .http(url(&proxies.http))
-            .https(url(&proxies.https))
-            .no(proxies.no_proxy.clone().unwrap_or_default())
-            .build();
-        ProxyRules {
-            proxies,
-            matcher: Arc::new(matcher),
-        }
-    }
-
-    /// The proxy for `dst`, if any.
-    pub(crate) fn proxy_for(&self, dst: &Uri) -> Option<&ProxyUrl> {
-        self.matcher.intercept(dst)?;
-        if dst.scheme() == Some(&http::uri::Scheme::HTTPS) {
-            self.proxies.https.as_ref()
-        } else {
-            self.proxies.http.as_ref()
-        }
-    }
-}
-
-/// `Proxy-Authorization: Basic ...` for a proxy's credentials.
-pub(crate) fn basic_auth(proxy: &ProxyUrl) -> Option<HeaderValue> {
-    use base64::Engine as _;
-    let auth = proxy.auth.as_ref()?;
-    let token = base64::engine::general_purpose::STANDARD.encode(auth.expose());
-    let mut value = HeaderValue::from_str(&format!("Basic {token}")).ok()?;
-    value.set_sensitive(true);
-    Some(value)
-}
-
 /// Dials destinations for hyper: directly, through a forward proxy (`http`), or through a
 /// `CONNECT` tunnel (`https`).
 #[derive(Clone)]
@@ -220,13 +170,9 @@ impl Service<Uri> for Connector {
             let (dialled, result) = match &proxy {
                 None => (dst.clone(), dialer.call(dst.clone()).await.map_err(io::Error::other)),
                 Some(p) => {
-                    let proxy_uri: Uri = if p.host.contains(':') {
-                        format!("http://[{}]:{}", p.host, p.port)
-                    } else {
-                        format!("http://{}:{}", p.host, p.port)
-                    }
-                    .parse()
-                    .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "invalid proxy address"))?;
+                    let proxy_uri: Uri = proxy_url(p)
+                        .parse()
+                        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "invalid proxy address"))?;
                     if https {
                         let mut tunnel = Tunnel::new(proxy_uri.clone(), dialer);
                         if let Some(auth) = basic_auth(p) {

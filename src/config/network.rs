@@ -107,6 +107,8 @@ impl SettingValue for Proxies {
 
 /// Host names dialled at fixed socket addresses, like curl's `--resolve`
 /// (`AWS_S3_RESOLVE="bucket.localhost=127.0.0.1:9000,other=10.0.0.2:443"`).
+/// A host given several times has several addresses, tried in that order (with happy
+/// eyeballs between IPv6 and IPv4).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResolveOverrides(pub Vec<(String, SocketAddr)>);
 

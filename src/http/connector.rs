@@ -104,7 +104,7 @@ impl Service<Name> for Resolver {
                 None => system
                     .call(name.clone())
                     .await
-                    .map_err(|e| io::Error::new(e.kind(), format!("{name} could not be resolved: {e}")))?
+                    .map_err(|e| io::Error::new(e.kind(), format!("could not be resolved: {e}")))?
                     .collect(),
             };
             answered.lock().unwrap_or_else(|p| p.into_inner()).clone_from(&addrs);
@@ -229,11 +229,9 @@ fn describe(e: io::Error, dialled: &Uri, addrs: &[SocketAddr]) -> io::Error {
             80
         });
     let message = match addrs {
-        // Not resolved: the resolver's message names the host.
-        [] if reason.contains(host) => reason,
+        // An IP address (`HttpConnector` dials it without resolving) or a name that did
+        // not resolve.
         [] => format!("{host}:{port}: {reason}"),
-        // An IP endpoint: the address is the endpoint.
-        [one] if host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok() => format!("{one}: {reason}"),
         many => {
             let list: Vec<String> = many.iter().map(ToString::to_string).collect();
             format!("{host}:{port} ({}): {reason}", list.join(", "))

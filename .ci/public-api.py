@@ -28,6 +28,10 @@ def main(path):
     def public(it):
         return it is not None and it.get("visibility") == "public"
 
+    def local(i):
+        it = item(i) if i is not None else None
+        return it is not None and it.get("crate_id") == 0
+
     def impls_of(it, kind):
         return it["inner"][kind].get("impls", [])
 
@@ -37,9 +41,13 @@ def main(path):
             if impl is None:
                 continue
             inner = impl["inner"]["impl"]
-            if inner.get("is_synthetic") or inner.get("blanket_impl"):
-                continue
             trait = inner.get("trait")
+            if inner.get("is_synthetic"):
+                continue
+            # std's blanket impls (From, Borrow, ...) reach every type; this crate's own
+            # (a blocking storage is a Storage through its async storage) are promises.
+            if inner.get("blanket_impl") and not (trait and local(trait.get("id"))):
+                continue
             if trait:
                 tname = trait.get("path") or trait.get("name") or ""
                 tname = tname.split("::")[-1]

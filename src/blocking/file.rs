@@ -44,39 +44,16 @@ fn run_io<T>(future: impl Future<Output = io::Result<T>>) -> io::Result<T> {
     block_on(future).map_err(io::Error::from)?
 }
 
-/// `Read`, `Seek` and `Write` of a blocking file over its async file's traits.
-macro_rules! std_io_by_async_io {
-    ($ty:ty) => {
-        impl Read for $ty {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                run_io(AsyncReadExt::read(self.inner.get_mut(), buf))
-            }
-
-            fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
-                run_io(AsyncReadExt::read_to_end(self.inner.get_mut(), buf))
-            }
-        }
-
-        impl Seek for $ty {
-            fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-                run_io(AsyncSeekExt::seek(self.inner.get_mut(), pos))
-            }
-        }
-
-        impl Write for $ty {
-            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-                run_io(AsyncWriteExt::write(self.inner.get_mut(), buf))
-            }
-
-            fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-                run_io(AsyncWriteExt::write_all(self.inner.get_mut(), buf))
-            }
-
-            fn flush(&mut self) -> io::Result<()> {
-                run_io(AsyncWriteExt::flush(self.inner.get_mut()))
-            }
-        }
-    };
+/// An async file driven by `std::io`'s traits: the blocking face of any of the async API's
+/// files. [`S3File`] and [`LocalFile`] are its two named forms; a blocking
+/// [`Storage`](crate::blocking::Storage) opened through the trait gives one over the async
+/// trait object.
+///
+/// Read mode is [`Read`] + [`Seek`], write mode [`Write`]; [`close`](File::close) stores
+/// what was written. Dropped before `close`, it stores nothing (an unfinished upload is
+/// aborted in the background, on the blocking runtime).
+pub struct File<F> {
+    inner: Driven<F>,
 }
 
 /// A stored object opened as a file, blocking: [`storage::S3File`](crate::storage::S3File)
@@ -84,7 +61,7 @@ macro_rules! std_io_by_async_io {
 ///
 /// Read mode is [`Read`] + [`Seek`]: nothing is downloaded until read, a seek starts a
 /// ranged GET from the new position, gzip-encoded objects read decompressed. Write mode is
-/// [`Write`], uploading parts as they fill; [`close`](S3File::close) stores the object. A
+/// [`Write`], uploading parts as they fill; [`close`](File::close) stores the object. A
 /// file dropped before `close` stores nothing and leaves no multipart upload behind (the
 /// upload is aborted in the background, on the blocking runtime).
 ///
@@ -103,28 +80,44 @@ macro_rules! std_io_by_async_io {
 /// assert_eq!(rest, "line 2\n");
 /// # Ok(()) }
 /// ```
-pub struct S3File {
-    inner: Driven<storage::S3File>,
-}
+pub type S3File = File<storage::S3File>;
 
-impl fmt::Debug for S3File {
+/// A file of a [`FileSystemStorage`](crate::blocking::FileSystemStorage), blocking: read
+/// directly, or written to a temporary file that `close` renames into place (dropped
+/// unclosed, nothing is stored).
+pub type LocalFile = File<storage::LocalFile>;
+
+impl<F: fmt::Debug> fmt::Debug for File<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.inner.get(), f)
     }
 }
 
-impl S3File {
-    pub(crate) fn new(file: storage::S3File) -> Self {
-        S3File {
+impl<F: storage::StorageFile> File<F> {
+    pub(crate) fn new(file: F) -> Self {
+        File {
             inner: Driven::new(file),
         }
     }
 
-    /// The name, relative to the storage's location.
+    /// The name, relative to the storage's root (its `location`, for S3).
     pub fn name(&self) -> &str {
         self.inner.get().name()
     }
 
+    /// The stored size of a file opened for reading; of a written file, once closed.
+    pub fn size(&self) -> Option<u64> {
+        self.inner.get().size()
+    }
+
+    /// Stores what was written (write mode), or releases the stream (read mode). A failed
+    /// close stores nothing (and, on S3, leaves no part behind).
+    pub fn close(&mut self) -> Result<()> {
+        run(self.inner.get_mut().close())
+    }
+}
+
+impl File<storage::S3File> {
     /// The object key.
     pub fn key(&self) -> &str {
         self.inner.get().key()
@@ -133,11 +126,6 @@ impl S3File {
     /// The mode it was opened in.
     pub fn mode(&self) -> OpenMode {
         self.inner.get().mode()
-    }
-
-    /// The stored size of a file opened for reading; of a written file, once closed.
-    pub fn size(&self) -> Option<u64> {
-        self.inner.get().size()
     }
 
     /// The object's headers, for a file opened for reading.
@@ -155,12 +143,6 @@ impl S3File {
         self.inner.get().is_closed()
     }
 
-    /// Stores the written object (write mode), or releases the stream (read mode). A failed
-    /// close aborts the upload: nothing is stored and no part is left behind.
-    pub fn close(&mut self) -> Result<()> {
-        run(self.inner.get_mut().close())
-    }
-
     /// Reads the rest of the object into a local copy, in memory up to the storage's
     /// `max_memory_size` and spilled to a temporary file beyond it (see
     /// [`storage::S3File::local_copy`](crate::storage::S3File::local_copy)).
@@ -169,70 +151,46 @@ impl S3File {
     }
 }
 
-std_io_by_async_io!(S3File);
+impl<F: storage::StorageFile> Read for File<F> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        run_io(AsyncReadExt::read(self.inner.get_mut(), buf))
+    }
 
-impl StorageFile for S3File {
+    fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        run_io(AsyncReadExt::read_to_end(self.inner.get_mut(), buf))
+    }
+}
+
+impl<F: storage::StorageFile> Seek for File<F> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        run_io(AsyncSeekExt::seek(self.inner.get_mut(), pos))
+    }
+}
+
+impl<F: storage::StorageFile> Write for File<F> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        run_io(AsyncWriteExt::write(self.inner.get_mut(), buf))
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        run_io(AsyncWriteExt::write_all(self.inner.get_mut(), buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        run_io(AsyncWriteExt::flush(self.inner.get_mut()))
+    }
+}
+
+impl<F: storage::StorageFile> StorageFile for File<F> {
     fn name(&self) -> &str {
-        S3File::name(self)
+        File::name(self)
     }
 
     fn size(&self) -> Option<u64> {
-        S3File::size(self)
+        File::size(self)
     }
 
     fn close(&mut self) -> Result<()> {
-        S3File::close(self)
-    }
-}
-
-/// A file of a [`FileSystemStorage`](crate::blocking::FileSystemStorage), blocking: read
-/// directly, or written to a temporary file that `close` renames into place (dropped
-/// unclosed, nothing is stored).
-pub struct LocalFile {
-    inner: Driven<storage::LocalFile>,
-}
-
-impl fmt::Debug for LocalFile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.inner.get(), f)
-    }
-}
-
-impl LocalFile {
-    pub(crate) fn new(file: storage::LocalFile) -> Self {
-        LocalFile {
-            inner: Driven::new(file),
-        }
-    }
-
-    /// The name, relative to the root.
-    pub fn name(&self) -> &str {
-        storage::StorageFile::name(self.inner.get())
-    }
-
-    /// The size: of a file opened for reading, and of a written file once closed.
-    pub fn size(&self) -> Option<u64> {
-        storage::StorageFile::size(self.inner.get())
-    }
-
-    /// Stores what was written (write mode) and releases the file.
-    pub fn close(&mut self) -> Result<()> {
-        run(self.inner.get_mut().close())
-    }
-}
-
-std_io_by_async_io!(LocalFile);
-
-impl StorageFile for LocalFile {
-    fn name(&self) -> &str {
-        LocalFile::name(self)
-    }
-
-    fn size(&self) -> Option<u64> {
-        LocalFile::size(self)
-    }
-
-    fn close(&mut self) -> Result<()> {
-        LocalFile::close(self)
+        File::close(self)
     }
 }

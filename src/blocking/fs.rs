@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::blocking::{LocalFile, run, storage_by_inherent_methods};
+use crate::blocking::{File, LocalFile, run, sealed::OverAsync};
 use crate::error::Result;
 use crate::storage::{self, Content};
 
@@ -87,7 +87,7 @@ impl FileSystemStorage {
 
     /// Opens a file; a written file is stored by [`LocalFile::close`].
     pub fn open(&self, name: &str, mode: &str) -> Result<LocalFile> {
-        run(self.inner.open(name, mode)).map(LocalFile::new)
+        run(self.inner.open(name, mode)).map(File::new)
     }
 
     /// Deletes a file (or an empty directory); a missing name is not an error.
@@ -152,4 +152,10 @@ impl From<storage::FileSystemStorage> for FileSystemStorage {
     }
 }
 
-storage_by_inherent_methods!(FileSystemStorage, FileSystemStorage, |s| s);
+impl OverAsync for FileSystemStorage {
+    type Async = storage::FileSystemStorage;
+
+    fn async_storage(&self) -> &storage::FileSystemStorage {
+        &self.inner
+    }
+}

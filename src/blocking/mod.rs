@@ -3,7 +3,7 @@
 //!
 //! It mirrors the async API type by type, as reqwest's `blocking` module mirrors its async
 //! client. [`S3Storage`], [`S3StaticStorage`] and [`FileSystemStorage`] have the methods of
-//! their async twins in [`storage`](crate::storage), with the same names and arguments, minus
+//! their async twins in [`storage`], with the same names and arguments, minus
 //! `async`: code ports by dropping the `.await`s. Their files, [`S3File`] and [`LocalFile`],
 //! are [`std::io::Read`] + [`std::io::Seek`] when opened for reading and [`std::io::Write`]
 //! when opened for writing, and store what was written on `close()`; as in the async API,
@@ -94,10 +94,10 @@ use std::time::SystemTime;
 use tokio::runtime::{EnterGuard, Runtime};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::storage::names;
+use crate::storage;
 
 pub use crate::storage::{Content, ObjectParametersHook, OpenMode, S3StorageBuilder, UrlOptions};
-pub use file::{LocalFile, S3File};
+pub use file::{File, LocalFile, S3File};
 pub use fs::FileSystemStorage;
 pub use s3::{S3StaticStorage, S3Storage};
 
@@ -111,7 +111,7 @@ pub trait StorageFile: Read + Write + Seek + Send + fmt::Debug {
     fn close(&mut self) -> Result<()>;
 }
 
-/// Django's `Storage` API, blocking: [`storage::Storage`](crate::storage::Storage) without
+/// Django's `Storage` API, blocking: [`storage::Storage`] without
 /// `async`. Implemented by [`S3Storage`], [`S3StaticStorage`] and [`FileSystemStorage`].
 ///
 /// ```
@@ -154,85 +154,89 @@ pub trait Storage: Send + Sync {
     fn created_time(&self, name: &str) -> Result<SystemTime>;
     /// Django's `get_valid_name`.
     fn get_valid_name(&self, name: &str) -> Result<String> {
-        names::get_valid_name(name)
+        storage::names::get_valid_name(name)
     }
     /// A name `save` may use, given the storage's overwrite rule.
     fn get_available_name(&self, name: &str, max_length: Option<usize>) -> Result<String>;
     /// Django's `generate_filename`.
     fn generate_filename(&self, filename: &str) -> Result<String> {
-        names::generate_filename(filename)
+        storage::names::generate_filename(filename)
     }
 }
 
-/// The `Storage` impl of a type whose inherent methods (on `$inner`, reached by `$reach`)
-/// have the trait's names and shapes. Paths, not method calls: a method call would find the
-/// trait's own method first and recurse.
-macro_rules! storage_by_inherent_methods {
-    ($ty:ty, $inner:ty, |$s:ident| $reach:expr) => {
-        impl $crate::blocking::Storage for $ty {
-            fn save(
-                &self,
-                name: &str,
-                content: $crate::storage::Content,
-                max_length: Option<usize>,
-            ) -> $crate::Result<String> {
-                let $s = self;
-                <$inner>::save($reach, name, content, max_length)
-            }
-
-            fn open(&self, name: &str, mode: &str) -> $crate::Result<Box<dyn $crate::blocking::StorageFile>> {
-                let $s = self;
-                Ok(Box::new(<$inner>::open($reach, name, mode)?))
-            }
-
-            fn delete(&self, name: &str) -> $crate::Result<()> {
-                let $s = self;
-                <$inner>::delete($reach, name)
-            }
-
-            fn exists(&self, name: &str) -> $crate::Result<bool> {
-                let $s = self;
-                <$inner>::exists($reach, name)
-            }
-
-            fn listdir(&self, path: &str) -> $crate::Result<(Vec<String>, Vec<String>)> {
-                let $s = self;
-                <$inner>::listdir($reach, path)
-            }
-
-            fn size(&self, name: &str) -> $crate::Result<u64> {
-                let $s = self;
-                <$inner>::size($reach, name)
-            }
-
-            fn url(&self, name: &str) -> $crate::Result<String> {
-                let $s = self;
-                <$inner>::url($reach, name)
-            }
-
-            fn modified_time(&self, name: &str) -> $crate::Result<std::time::SystemTime> {
-                let $s = self;
-                <$inner>::modified_time($reach, name)
-            }
-
-            fn accessed_time(&self, name: &str) -> $crate::Result<std::time::SystemTime> {
-                let $s = self;
-                <$inner>::accessed_time($reach, name)
-            }
-
-            fn created_time(&self, name: &str) -> $crate::Result<std::time::SystemTime> {
-                let $s = self;
-                <$inner>::created_time($reach, name)
-            }
-
-            fn get_available_name(&self, name: &str, max_length: Option<usize>) -> $crate::Result<String> {
-                let $s = self;
-                <$inner>::get_available_name($reach, name, max_length)
-            }
-        }
-    };
+/// The blocking storages over an async one: every [`Storage`] method runs the async
+/// storage's [`storage::Storage`] method on the runtime, so the
+/// trait is written once for every blocking type.
+mod sealed {
+    /// A blocking storage and the async storage it runs (sealed: the trait has no other
+    /// implementations than this crate's blocking storages).
+    pub trait OverAsync {
+        /// The async storage.
+        type Async: crate::storage::Storage;
+        /// The async storage the calls run on.
+        fn async_storage(&self) -> &Self::Async;
+    }
 }
-use storage_by_inherent_methods;
+use sealed::OverAsync;
+
+impl<T: OverAsync + Send + Sync> Storage for T {
+    fn save(&self, name: &str, content: Content, max_length: Option<usize>) -> Result<String> {
+        run(storage::Storage::save(self.async_storage(), name, content, max_length))
+    }
+
+    fn open(&self, name: &str, mode: &str) -> Result<Box<dyn StorageFile>> {
+        let file = run(storage::Storage::open(self.async_storage(), name, mode))?;
+        Ok(Box::new(File::new(file)))
+    }
+
+    fn delete(&self, name: &str) -> Result<()> {
+        run(storage::Storage::delete(self.async_storage(), name))
+    }
+
+    fn exists(&self, name: &str) -> Result<bool> {
+        run(storage::Storage::exists(self.async_storage(), name))
+    }
+
+    fn listdir(&self, path: &str) -> Result<(Vec<String>, Vec<String>)> {
+        run(storage::Storage::listdir(self.async_storage(), path))
+    }
+
+    fn size(&self, name: &str) -> Result<u64> {
+        run(storage::Storage::size(self.async_storage(), name))
+    }
+
+    fn url(&self, name: &str) -> Result<String> {
+        run(storage::Storage::url(self.async_storage(), name))
+    }
+
+    fn modified_time(&self, name: &str) -> Result<SystemTime> {
+        run(storage::Storage::modified_time(self.async_storage(), name))
+    }
+
+    fn accessed_time(&self, name: &str) -> Result<SystemTime> {
+        run(storage::Storage::accessed_time(self.async_storage(), name))
+    }
+
+    fn created_time(&self, name: &str) -> Result<SystemTime> {
+        run(storage::Storage::created_time(self.async_storage(), name))
+    }
+
+    fn get_valid_name(&self, name: &str) -> Result<String> {
+        storage::Storage::get_valid_name(self.async_storage(), name)
+    }
+
+    fn get_available_name(&self, name: &str, max_length: Option<usize>) -> Result<String> {
+        run(storage::Storage::get_available_name(
+            self.async_storage(),
+            name,
+            max_length,
+        ))
+    }
+
+    fn generate_filename(&self, filename: &str) -> Result<String> {
+        storage::Storage::generate_filename(self.async_storage(), filename)
+    }
+}
 
 /// Worker threads of the runtime: the calling thread drives each call, so the workers only
 /// serve sockets, timers and background tasks. Two keep a slow task from stalling the rest.

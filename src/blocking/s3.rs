@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use crate::blocking::{S3File, run, storage_by_inherent_methods};
+use crate::blocking::{File, S3File, run, sealed::OverAsync};
 use crate::config::{ObjectParameters, Settings, StorageKind};
 use crate::error::Result;
 use crate::storage::{self, Content, S3StorageBuilder, UrlOptions};
@@ -112,7 +112,7 @@ impl S3Storage {
     /// Opens `name` for reading (`"r"`, `"rb"`) or writing (`"w"`, `"wb"`); a written file is
     /// stored by [`S3File::close`].
     pub fn open(&self, name: &str, mode: &str) -> Result<S3File> {
-        run(self.inner.open(name, mode)).map(S3File::new)
+        run(self.inner.open(name, mode)).map(File::new)
     }
 
     /// Deletes `name`; deleting a missing name succeeds.
@@ -227,5 +227,18 @@ impl S3StaticStorage {
     }
 }
 
-storage_by_inherent_methods!(S3Storage, S3Storage, |s| s);
-storage_by_inherent_methods!(S3StaticStorage, S3Storage, |s| &s.0);
+impl OverAsync for S3Storage {
+    type Async = storage::S3Storage;
+
+    fn async_storage(&self) -> &storage::S3Storage {
+        &self.inner
+    }
+}
+
+impl OverAsync for S3StaticStorage {
+    type Async = storage::S3Storage;
+
+    fn async_storage(&self) -> &storage::S3Storage {
+        &self.0.inner
+    }
+}

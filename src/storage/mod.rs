@@ -45,6 +45,22 @@ pub trait StorageFile: AsyncRead + AsyncWrite + AsyncSeek + Send + Unpin + std::
     fn close(&mut self) -> BoxFuture<'_, Result<()>>;
 }
 
+/// A boxed file is a file: what [`Storage::open`] returns can be handed on to code generic
+/// over files (the blocking API wraps it so).
+impl<F: StorageFile + ?Sized> StorageFile for Box<F> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+
+    fn size(&self) -> Option<u64> {
+        (**self).size()
+    }
+
+    fn close(&mut self) -> BoxFuture<'_, Result<()>> {
+        (**self).close()
+    }
+}
+
 impl StorageFile for S3File {
     fn name(&self) -> &str {
         S3File::name(self)

@@ -314,6 +314,13 @@ fn a_dropped_write_leaves_nothing(style: Style) {
     env.rt.block_on(async move { drop(f) });
     assert!(env.no_upload_left(&c), "a multipart upload was left behind");
     assert!(!s.exists("half2.bin").unwrap());
+    // Opened through the trait (a file over the async trait object): the same.
+    let mut f = (&s as &dyn Storage).open("half3.bin", "wb").unwrap();
+    f.write_all(&vec![7u8; 12 * MIB]).unwrap();
+    assert!(env.uploads(&c) > 0);
+    drop(f);
+    assert!(env.no_upload_left(&c), "a multipart upload was left behind");
+    assert!(!s.exists("half3.bin").unwrap());
     // A small unclosed write: nothing stored either.
     let mut f = s.open("small.txt", "w").unwrap();
     f.write_all(b"never stored").unwrap();

@@ -21,6 +21,22 @@
 //! | `AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE` | retries | not in `client_config` |
 //! | `http_proxy`/`HTTP_PROXY`, `https_proxy`/`HTTPS_PROXY` | proxies | neither `proxies` nor `client_config`'s proxies set; `HTTP_PROXY` ignored when `REQUEST_METHOD` is set (CGI) |
 //! | `no_proxy`/`NO_PROXY` | destinations that skip those proxies: host names with their subdomains, IP addresses, networks (`10.0.0.0/8`), `*` | with the environment's proxies |
+//! | `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` | `true` drops the endpoints of the environment and the shared config file | decides over the profile's `ignore_configured_endpoint_urls` |
+//! | `AWS_CONFIG_FILE` (else `~/.aws/config`), `AWS_PROFILE` | the shared config file and its profile | `session_profile` unset (it names the profile) |
+//!
+//! Then, for what is still unset, the shared config file's profile, as botocore reads it:
+//!
+//! | profile key | used for |
+//! |---|---|
+//! | `region` | `region_name` |
+//! | `ca_bundle` | `verify` (a CA bundle) |
+//! | `max_attempts`, `retry_mode` | retries |
+//! | the `s3` entry of the `[services name]` section that `services` names, then `endpoint_url` | `endpoint_url` (unless endpoints are ignored) |
+//! | `s3 =` nested `addressing_style` | addressing, after `addressing_style` and `client_config`'s |
+//! | `s3 =` nested `use_accelerate_endpoint`, `use_dualstack_endpoint` | AWS's Transfer Acceleration and dual-stack hosts, after `client_config`'s |
+//!
+//! A profile the file lacks gives nothing; a file that cannot be parsed, or a value that is
+//! not valid, is an [`ErrorKind::InvalidSetting`](crate::ErrorKind) naming the file (and line).
 //!
 //! ```
 //! use std::collections::HashMap;
@@ -40,10 +56,12 @@
 //! assert_eq!(settings.effective_addressing_style(), AddressingStyle::Path);
 //! ```
 
+pub(crate) mod ini;
 mod network;
 mod object_parameters;
 mod provider;
 mod secret;
+mod shared_file;
 mod table;
 mod values;
 
@@ -56,6 +74,7 @@ pub use object_parameters::ObjectParameters;
 pub(crate) use object_parameters::{OBJECT_PARAMETERS, ParamUse};
 pub use provider::ProviderDefaults;
 pub use secret::Secret;
+pub(crate) use shared_file::{ProfileConfig, S3Section, expand_home, home_dir};
 pub use table::{Origin, SETTINGS, SettingInfo, SettingKey, Settings};
 pub use values::{
     AddressingStyle, ChecksumPolicy, ClientConfig, ListObjectsVersion, Provider, RetriesConfig, RetryMode,
@@ -239,34 +258,52 @@ impl SettingsBuilder {
             ));
         }
         let mut settings = Settings::defaults();
-        let ignores_configured_endpoints = self
-            .source
-            .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-        for &key in SettingKey::ALL {
-            let info = key.info();
-            // The last explicit value of a key wins, as with keyword arguments.
+        // What a key is given before the shared config file: an explicit option (the last
+        // one, as with keyword arguments), the storage kind's value, a global setting.
+        let given = |key: SettingKey, endpoints: bool| -> Option<(String, Option<String>)> {
             let explicit = self
                 .options
                 .iter()
                 .rev()
                 .find(|(k, _)| *k == key)
                 .map(|(_, v)| (v.clone(), None));
-            let chosen = explicit
+            explicit
                 .or_else(|| self.kind.class_value(key).map(|v| (v.to_owned(), None)))
                 .or_else(|| {
-                    info.globals.iter().find_map(|g| {
+                    key.info().globals.iter().find_map(|g| {
                         // botocore's own endpoint variables come after the storage's, and
-                        // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS turns them off, as in botocore.
-                        if g.starts_with("AWS_ENDPOINT_URL") && ignores_configured_endpoints {
+                        // ignoring configured endpoints turns them off, as in botocore.
+                        if g.starts_with("AWS_ENDPOINT_URL") && !endpoints {
                             return None;
                         }
                         self.source
                             .get(g)
                             .filter(|v| !v.trim().is_empty())
-                            .map(|v| (v, Some(*g)))
+                            .map(|v| (v, Some((*g).to_owned())))
                     })
-                });
+                })
+        };
+        let profile_name = given(SettingKey::SessionProfile, true)
+            .map(|(v, _)| v)
+            .or_else(|| self.source.get("AWS_PROFILE"))
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "default".to_owned());
+        let profile = ProfileConfig::load(&*self.source, &profile_name)?;
+        // The variable, when set, decides over the profile's key, as botocore resolves it.
+        let ignores_configured_endpoints = match self.source.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
+            Some(v) if !v.trim().is_empty() => v.trim().eq_ignore_ascii_case("true"),
+            _ => profile.ignores_configured_endpoints(),
+        };
+        let from_file = profile.values(!ignores_configured_endpoints);
+        for &key in SettingKey::ALL {
+            let info = key.info();
+            let chosen = given(key, !ignores_configured_endpoints).or_else(|| {
+                from_file
+                    .iter()
+                    .find(|(k, _, _)| *k == key)
+                    .map(|(_, v, name)| ((*v).to_owned(), Some(format!("{name} of {}", profile.origin))))
+            });
             if let Some((raw, global)) = chosen {
                 settings.set_raw(key, &raw).map_err(|why| {
                     let from = global.map(|g| format!(" (from {g})")).unwrap_or_default();
@@ -279,6 +316,7 @@ impl SettingsBuilder {
                 })?;
             }
         }
+        settings.profile_s3 = profile.s3;
         settings.globals = Globals(self.source);
         settings.validate_for(self.kind)?;
         Ok(settings)
@@ -471,11 +509,50 @@ impl Settings {
         if self.effective_max_attempts() == 0 {
             return Err(Error::invalid_setting("max_attempts", "must be at least 1"));
         }
+        self.check_aws_endpoint_variants()?;
         if self.effective_region() == "auto" && self.endpoint_url.is_none() {
             return Err(Error::invalid_setting(
                 "region_name",
                 "region `auto` needs an endpoint_url (it is not an AWS region)",
             ));
+        }
+        Ok(())
+    }
+
+    /// Transfer Acceleration and dual-stack are AWS endpoints: refused with a custom endpoint,
+    /// as botocore refuses them; acceleration also needs a bucket that is a DNS label
+    /// without dots, in the host name (it has no path-style form).
+    fn check_aws_endpoint_variants(&self) -> Result<()> {
+        let bucket = self.bucket();
+        let accelerate = self.effective_use_accelerate_endpoint();
+        let dualstack = self.effective_use_dualstack_endpoint();
+        let option = if accelerate {
+            "use_accelerate_endpoint"
+        } else {
+            "use_dualstack_endpoint"
+        };
+        if (accelerate || dualstack) && self.endpoint_url.is_some() {
+            return Err(Error::invalid_setting(
+                "client_config",
+                format!("s3.{option} cannot be combined with a custom endpoint_url"),
+            ));
+        }
+        if accelerate {
+            if self.effective_addressing_style() == AddressingStyle::Path {
+                return Err(Error::invalid_setting(
+                    "client_config",
+                    "s3.use_accelerate_endpoint needs virtual-hosted addressing, not path style",
+                ));
+            }
+            if !is_dns_compatible(bucket) || bucket.contains('.') {
+                return Err(Error::invalid_setting(
+                    "client_config",
+                    format!(
+                        "s3.use_accelerate_endpoint needs a bucket name that is a DNS label without dots; \
+                         {bucket:?} is not"
+                    ),
+                ));
+            }
         }
         Ok(())
     }
@@ -498,12 +575,34 @@ impl Settings {
 
     /// Addressing style: `client_config` replaces the setting; then the provider's.
     pub fn effective_addressing_style(&self) -> AddressingStyle {
+        let from_file = self.profile_s3.addressing_style;
         match &self.client_config {
-            Some(c) => c.addressing_style.unwrap_or(AddressingStyle::Auto),
+            Some(c) => c.addressing_style.or(from_file).unwrap_or(AddressingStyle::Auto),
             None => self
                 .addressing_style
+                .or(from_file)
                 .unwrap_or(self.provider_defaults().addressing_style),
         }
+    }
+
+    /// Whether requests go to S3 Transfer Acceleration (`<bucket>.s3-accelerate.amazonaws.com`):
+    /// `client_config`'s `s3.use_accelerate_endpoint`, else the shared config file profile's.
+    pub fn effective_use_accelerate_endpoint(&self) -> bool {
+        self.client_config
+            .as_ref()
+            .and_then(|c| c.use_accelerate_endpoint)
+            .or(self.profile_s3.use_accelerate_endpoint)
+            .unwrap_or(false)
+    }
+
+    /// Whether requests go to S3's dual-stack endpoint (`s3.dualstack.<region>.amazonaws.com`):
+    /// `client_config`'s `s3.use_dualstack_endpoint`, else the shared config file profile's.
+    pub fn effective_use_dualstack_endpoint(&self) -> bool {
+        self.client_config
+            .as_ref()
+            .and_then(|c| c.use_dualstack_endpoint)
+            .or(self.profile_s3.use_dualstack_endpoint)
+            .unwrap_or(false)
     }
 
     /// Signature version: `client_config` replaces the setting.

@@ -106,12 +106,14 @@ macro_rules! settings_table {
             $( $(#[doc = $doc])* pub $field: $ty, )*
             /// Where the global settings were read: credentials providers read the same.
             pub(crate) globals: super::Globals,
+            /// The nested `s3` section of the shared config file's profile.
+            pub(crate) profile_s3: super::S3Section,
         }
 
         impl Settings {
             /// Every setting at its default.
             pub(crate) fn defaults() -> Self {
-                Settings { $( $field: $default, )* globals: super::Globals::default() }
+                Settings { $( $field: $default, )* globals: super::Globals::default(), profile_s3: super::S3Section::default() }
             }
 
             /// Parses `raw` into the field `key` names. On error, the message says what

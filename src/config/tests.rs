@@ -366,6 +366,185 @@ fn verify_bundle_must_exist_and_buffer_size_respects_s3_minimum() {
     assert_eq!(e.setting(), Some("max_attempts"));
 }
 
+/// A shared config file with these contents, and globals pointing at it.
+fn config_file(text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config");
+    std::fs::write(&path, text).unwrap();
+    (dir, path.to_str().unwrap().to_owned())
+}
+
+#[test]
+fn the_shared_config_file_comes_after_the_environment() {
+    let bundle = tempfile::NamedTempFile::new().unwrap();
+    let (_dir, file) = config_file(&format!(
+        "[default]\nregion = eu-west-3\nmax_attempts = 7\nretry_mode = legacy\nca_bundle = {}\n\
+         endpoint_url = http://profile:1\ns3 =\n  addressing_style = path\n\
+         [profile other]\nregion = ap-south-1\nservices = mine\nendpoint_url = http://profile:1\n\
+         [services mine]\ns3 =\n  endpoint_url = http://service:2\n\
+         [profile quiet]\nendpoint_url = http://profile:1\nignore_configured_endpoint_urls = true\n",
+        bundle.path().display()
+    ));
+    let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&str, &str)> {
+        let mut g = vec![("AWS_CONFIG_FILE", file.as_str())];
+        g.extend_from_slice(extra);
+        g
+    };
+    let s = build(&[BUCKET], &with(&[])).unwrap();
+    assert_eq!(s.region_name.as_deref(), Some("eu-west-3"));
+    assert_eq!(
+        (s.effective_max_attempts(), s.effective_retry_mode()),
+        (7, RetryMode::Legacy)
+    );
+    assert_eq!(s.verify, Verify::CaBundle(bundle.path().into()));
+    assert_eq!(
+        s.endpoint_url.as_ref().map(|e| e.to_string()).as_deref(),
+        Some("http://profile:1")
+    );
+    assert_eq!(s.effective_addressing_style(), AddressingStyle::Path);
+    // The environment, the storage's globals and its options come first.
+    let s = build(
+        &[BUCKET, ("addressing_style", "virtual")],
+        &with(&[
+            ("AWS_REGION", "us-west-2"),
+            ("AWS_MAX_ATTEMPTS", "2"),
+            ("AWS_ENDPOINT_URL", "http://env:3"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(s.region_name.as_deref(), Some("us-west-2"));
+    assert_eq!(s.effective_max_attempts(), 2);
+    assert_eq!(
+        s.endpoint_url.as_ref().map(|e| e.to_string()).as_deref(),
+        Some("http://env:3")
+    );
+    assert_eq!(s.effective_addressing_style(), AddressingStyle::Virtual);
+    // client_config's s3 section merges over the file's: keys it does not give come from the file.
+    let s = build(&[BUCKET, ("client_config", r#"{"connect_timeout": 2}"#)], &with(&[])).unwrap();
+    assert_eq!(s.effective_addressing_style(), AddressingStyle::Path);
+    // The profile: AWS_PROFILE, session_profile over it; the services section's endpoint
+    // over the profile's.
+    let s = build(&[BUCKET], &with(&[("AWS_PROFILE", "other")])).unwrap();
+    assert_eq!(s.region_name.as_deref(), Some("ap-south-1"));
+    assert_eq!(
+        s.endpoint_url.as_ref().map(|e| e.to_string()).as_deref(),
+        Some("http://service:2")
+    );
+    let s = build(
+        &[BUCKET, ("session_profile", "other")],
+        &with(&[("AWS_PROFILE", "nope")]),
+    )
+    .unwrap();
+    assert_eq!(s.region_name.as_deref(), Some("ap-south-1"));
+    // A profile the file lacks gives nothing.
+    let s = build(&[BUCKET], &with(&[("AWS_PROFILE", "nope")])).unwrap();
+    assert_eq!((s.region_name, s.endpoint_url), (None, None));
+    // ignore_configured_endpoint_urls in the profile drops the file's and the environment's
+    // endpoints; the variable, when set, decides over it.
+    let s = build(
+        &[BUCKET],
+        &with(&[("AWS_PROFILE", "quiet"), ("AWS_ENDPOINT_URL", "http://env:3")]),
+    )
+    .unwrap();
+    assert_eq!(s.endpoint_url, None);
+    let s = build(
+        &[BUCKET],
+        &with(&[
+            ("AWS_PROFILE", "quiet"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        s.endpoint_url.as_ref().map(|e| e.to_string()).as_deref(),
+        Some("http://profile:1")
+    );
+    let s = build(
+        &[BUCKET],
+        &with(&[
+            ("AWS_PROFILE", "other"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(s.endpoint_url, None);
+    // Without globals, no file is read.
+    let s = Settings::builder()
+        .option("bucket_name", "b-1")
+        .no_globals()
+        .build()
+        .unwrap();
+    assert_eq!(s.region_name, None);
+}
+
+#[test]
+fn shared_config_file_errors_name_the_file() {
+    let (_dir, file) = config_file("[default]\nmax_attempts = many\n");
+    let e = build(&[BUCKET], &[("AWS_CONFIG_FILE", &file)]).unwrap_err();
+    assert_eq!(e.setting(), Some("max_attempts"));
+    assert!(
+        e.to_string()
+            .contains(&format!("from max_attempts of profile `default` of {file}")),
+        "{e}"
+    );
+    let (_dir, file) = config_file("[default]\nregion = eu-west-3\nthis line is no setting\n");
+    let e = build(&[BUCKET], &[("AWS_CONFIG_FILE", &file)]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidSetting);
+    assert!(e.to_string().contains(&format!("{file}, line 3")), "{e}");
+    assert!(!e.to_string().contains("this line"), "{e}");
+}
+
+#[test]
+fn accelerate_and_dualstack_from_client_config_or_the_file() {
+    let (_dir, file) =
+        config_file("[default]\ns3 =\n  use_accelerate_endpoint = true\n  use_dualstack_endpoint = true\n");
+    let s = build(&[BUCKET], &[("AWS_CONFIG_FILE", &file)]).unwrap();
+    assert!(s.effective_use_accelerate_endpoint() && s.effective_use_dualstack_endpoint());
+    let cc = r#"{"s3": {"use_accelerate_endpoint": false}}"#;
+    let s = build(&[BUCKET, ("client_config", cc)], &[("AWS_CONFIG_FILE", &file)]).unwrap();
+    assert!(!s.effective_use_accelerate_endpoint() && s.effective_use_dualstack_endpoint());
+    let s = build(&[BUCKET], &[]).unwrap();
+    assert!(!s.effective_use_accelerate_endpoint() && !s.effective_use_dualstack_endpoint());
+    // Refused where botocore refuses them: with a custom endpoint, accelerate in path style
+    // or with a bucket that cannot be a host name.
+    let accelerate = r#"{"s3": {"use_accelerate_endpoint": true}}"#;
+    let dualstack = r#"{"s3": {"use_dualstack_endpoint": true}}"#;
+    for (options, why) in [
+        (
+            vec![BUCKET, ("client_config", accelerate), ("endpoint_url", "http://x:1")],
+            "custom endpoint",
+        ),
+        (
+            vec![BUCKET, ("client_config", dualstack), ("endpoint_url", "http://x:1")],
+            "custom endpoint",
+        ),
+        (
+            vec![
+                BUCKET,
+                (
+                    "client_config",
+                    r#"{"s3": {"use_accelerate_endpoint": true, "addressing_style": "path"}}"#,
+                ),
+            ],
+            "path style",
+        ),
+        (
+            vec![("bucket_name", "dotted.name"), ("client_config", accelerate)],
+            "DNS label without dots",
+        ),
+    ] {
+        let e = build(&options, &[]).unwrap_err();
+        assert_eq!(e.setting(), Some("client_config"), "{e}");
+        assert!(e.to_string().contains(why), "{e}");
+    }
+    let e = build(
+        &[BUCKET],
+        &[("AWS_CONFIG_FILE", &file), ("AWS_ENDPOINT_URL", "http://x:1")],
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("custom endpoint"), "{e}");
+}
+
 #[test]
 fn botocore_environment_comes_after_the_storages_own_globals() {
     let endpoint = |g: &[(&str, &str)]| build(&[BUCKET], g).unwrap().endpoint_url.map(|e| e.to_string());

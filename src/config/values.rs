@@ -350,6 +350,11 @@ pub struct ClientConfig {
     pub proxies: Option<Proxies>,
     /// `s3.addressing_style`.
     pub addressing_style: Option<AddressingStyle>,
+    /// `s3.use_accelerate_endpoint`: requests go to `<bucket>.s3-accelerate.amazonaws.com`.
+    pub use_accelerate_endpoint: Option<bool>,
+    /// `s3.use_dualstack_endpoint`: requests go to `s3.dualstack.<region>.amazonaws.com`
+    /// (IPv4 and IPv6).
+    pub use_dualstack_endpoint: Option<bool>,
     /// `retries`.
     pub retries: RetriesConfig,
     /// `request_checksum_calculation`.
@@ -384,6 +389,8 @@ impl FromStr for ClientConfig {
                     for (sk, sv) in m {
                         match sk.as_str() {
                             "addressing_style" => c.addressing_style = Some(json_string(sk, sv)?.parse()?),
+                            "use_accelerate_endpoint" => c.use_accelerate_endpoint = Some(json_bool(sk, sv)?),
+                            "use_dualstack_endpoint" => c.use_dualstack_endpoint = Some(json_bool(sk, sv)?),
                             "us_east_1_regional_endpoint" | "payload_signing_enabled" => {}
                             _ => return Err(format!("unknown key `s3.{sk}`")),
                         }

@@ -25,7 +25,6 @@ mod chain;
 mod container;
 mod env;
 mod imds;
-mod ini;
 mod process;
 mod profile;
 mod sts;

@@ -27,13 +27,13 @@ use std::time::{Duration, SystemTime};
 
 use super::container::ContainerProvider;
 use super::imds::ImdsProvider;
-use super::ini::{self, Profiles, Sections};
 use super::process::{self, PROCESS_TIMEOUT};
 use super::sts::{self, AssumeRoleParams};
 use super::util::{default_session_name, expand_home, home_dir, not_configured, read_small_file, var};
 use super::web_identity::{STS_TIMEOUT, assume_role_with_web_identity};
 use super::{BoxFuture, Credentials, ProvideCredentials, env};
 use crate::config::GlobalSource;
+use crate::config::ini::{self, Profiles, Sections};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::HttpClient;
 

@@ -4,7 +4,7 @@
 //! Nothing here puts a value it reads into an error: errors name the variable, field or file,
 //! never what it held (it may be a secret).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::Credentials;
 use crate::config::GlobalSource;
+pub(crate) use crate::config::{expand_home, home_dir};
 use crate::error::{Error, ErrorKind, Result, ServiceError};
 use crate::http::{Body, HttpClient};
 
@@ -22,30 +23,6 @@ pub(crate) const MAX_REPLY: usize = 256 * 1024;
 /// A variable of the environment; set-but-empty (or blank) counts as unset.
 pub(crate) fn var(env: &dyn GlobalSource, name: &str) -> Option<String> {
     env.get(name).filter(|v| !v.trim().is_empty())
-}
-
-/// The user's home directory, as the environment gives it (`HOME`, else Windows'
-/// `USERPROFILE` or `HOMEDRIVE` + `HOMEPATH`).
-pub(crate) fn home_dir(env: &dyn GlobalSource) -> Option<PathBuf> {
-    if let Some(home) = var(env, "HOME").or_else(|| var(env, "USERPROFILE")) {
-        return Some(PathBuf::from(home));
-    }
-    match (var(env, "HOMEDRIVE"), var(env, "HOMEPATH")) {
-        (Some(drive), Some(path)) => Some(PathBuf::from(format!("{drive}{path}"))),
-        _ => None,
-    }
-}
-
-/// `~` and `~/rest` (also `~\rest`) relative to `home`; other paths unchanged. `None` when the
-/// path needs a home directory that is unknown.
-pub(crate) fn expand_home(path: &str, home: Option<&Path>) -> Option<PathBuf> {
-    if path == "~" {
-        return home.map(Path::to_path_buf);
-    }
-    match path.strip_prefix("~/").or_else(|| path.strip_prefix("~\\")) {
-        Some(rest) => home.map(|h| h.join(rest)),
-        None => Some(PathBuf::from(path)),
-    }
 }
 
 /// An RFC 3339 time stamp (`2026-01-02T03:04:05Z`, fractions and offsets allowed).
@@ -228,6 +205,7 @@ pub(crate) fn default_session_name() -> String {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+    use std::path::PathBuf;
     use std::time::Duration;
 
     #[test]

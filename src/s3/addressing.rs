@@ -50,12 +50,23 @@ pub fn check_key(key: &str) -> Result<()> {
     Ok(())
 }
 
-/// The AWS endpoint of a region.
-pub fn aws_endpoint(region: &str, https: bool) -> Endpoint {
+/// Which of S3's endpoints on AWS: the region's own, its dual-stack twin (IPv4 and IPv6), or
+/// Transfer Acceleration's global one (optionally dual-stack).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct AwsVariant {
+    pub(crate) accelerate: bool,
+    pub(crate) dualstack: bool,
+}
+
+/// The AWS endpoint of a region, as botocore names them.
+pub(crate) fn aws_endpoint(region: &str, https: bool, variant: AwsVariant) -> Endpoint {
+    let dualstack = if variant.dualstack { "dualstack." } else { "" };
     let host = match region {
-        "us-east-1" | "aws-global" => "s3.amazonaws.com".to_owned(),
-        r if r.starts_with("cn-") => format!("s3.{r}.amazonaws.com.cn"),
-        r => format!("s3.{r}.amazonaws.com"),
+        _ if variant.accelerate => format!("s3-accelerate.{dualstack}amazonaws.com"),
+        "us-east-1" | "aws-global" if !variant.dualstack => "s3.amazonaws.com".to_owned(),
+        "aws-global" => "s3.dualstack.us-east-1.amazonaws.com".to_owned(),
+        r if r.starts_with("cn-") => format!("s3.{dualstack}{r}.amazonaws.com.cn"),
+        r => format!("s3.{dualstack}{r}.amazonaws.com"),
     };
     Endpoint {
         https,
@@ -109,7 +120,7 @@ impl Addressing {
     /// Requests to AWS in `region`.
     pub fn aws(region: &str, https: bool, style: AddressingStyle) -> Self {
         Addressing {
-            endpoint: aws_endpoint(region, https),
+            endpoint: aws_endpoint(region, https, AwsVariant::default()),
             custom_endpoint: false,
             style,
         }
@@ -253,7 +264,19 @@ mod tests {
             v.target("bucket", Some("x")).url(""),
             "https://bucket.s3.eu-west-1.amazonaws.com/x"
         );
-        assert_eq!(aws_endpoint("cn-north-1", true).host, "s3.cn-north-1.amazonaws.com.cn");
+        let host =
+            |region, accelerate, dualstack| aws_endpoint(region, true, AwsVariant { accelerate, dualstack }).host;
+        assert_eq!(host("cn-north-1", false, false), "s3.cn-north-1.amazonaws.com.cn");
+        assert_eq!(host("us-east-1", false, false), "s3.amazonaws.com");
+        assert_eq!(host("us-east-1", false, true), "s3.dualstack.us-east-1.amazonaws.com");
+        assert_eq!(host("aws-global", false, true), "s3.dualstack.us-east-1.amazonaws.com");
+        assert_eq!(host("eu-west-3", false, true), "s3.dualstack.eu-west-3.amazonaws.com");
+        assert_eq!(
+            host("cn-north-1", false, true),
+            "s3.dualstack.cn-north-1.amazonaws.com.cn"
+        );
+        assert_eq!(host("eu-west-3", true, false), "s3-accelerate.amazonaws.com");
+        assert_eq!(host("eu-west-3", true, true), "s3-accelerate.dualstack.amazonaws.com");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::credentials::{self, Credentials, ProvideCredentials, StaticProvider};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::retry::{self, Attempt, RetryPolicy, RetryQuota};
 use crate::http::{Body, HttpClient, HttpConfig, ResponseBody};
-use crate::s3::addressing::{Addressing, Target, encode_query};
+use crate::s3::addressing::{Addressing, AwsVariant, Target, aws_endpoint, encode_query};
 use crate::s3::body::ObjectBody;
 use crate::s3::list::{ListObjects, ListUploads};
 use crate::s3::ops::copy_object::MetadataDirective;
@@ -48,6 +48,10 @@ pub struct ClientOptions {
     pub endpoint: Option<Endpoint>,
     /// HTTPS for AWS endpoints.
     pub use_ssl: bool,
+    /// AWS endpoints: Transfer Acceleration's (`<bucket>.s3-accelerate.amazonaws.com`).
+    pub use_accelerate_endpoint: bool,
+    /// AWS endpoints: the dual-stack ones (`s3.dualstack.<region>.amazonaws.com`).
+    pub use_dualstack_endpoint: bool,
     /// Addressing style.
     pub addressing_style: AddressingStyle,
     /// Signature version.
@@ -81,6 +85,8 @@ impl ClientOptions {
             region: s.effective_region().to_owned(),
             endpoint: s.endpoint_url.clone(),
             use_ssl: s.use_ssl,
+            use_accelerate_endpoint: s.effective_use_accelerate_endpoint(),
+            use_dualstack_endpoint: s.effective_use_dualstack_endpoint(),
             addressing_style: s.effective_addressing_style(),
             signature_version: s.effective_signature_version(),
             checksum_policy: s.effective_checksum_policy(),
@@ -158,7 +164,18 @@ impl std::fmt::Debug for Client {
 fn addressing_for(options: &ClientOptions, region: &str) -> Addressing {
     match &options.endpoint {
         Some(ep) => Addressing::custom(ep.clone(), options.addressing_style),
-        None => Addressing::aws(region, options.use_ssl, options.addressing_style),
+        None => Addressing {
+            endpoint: aws_endpoint(
+                region,
+                options.use_ssl,
+                AwsVariant {
+                    accelerate: options.use_accelerate_endpoint,
+                    dualstack: options.use_dualstack_endpoint,
+                },
+            ),
+            custom_endpoint: false,
+            style: options.addressing_style,
+        },
     }
 }
 

@@ -430,3 +430,84 @@ async fn connection_errors_say_where_and_why() {
         "{text}"
     );
 }
+
+/// Transfer Acceleration and dual-stack name AWS's hosts; here those names resolve to the
+/// test server (plain HTTP), which answers for them: the requests go where botocore sends them.
+#[tokio::test]
+async fn accelerate_and_dualstack_endpoints_are_the_hosts_requests_go_to() {
+    let server = Server::start().await;
+    for (i, (s3, host)) in [
+        (r#"{"use_accelerate_endpoint": true}"#, "s3-accelerate.amazonaws.com"),
+        (
+            r#"{"use_accelerate_endpoint": true, "use_dualstack_endpoint": true}"#,
+            "s3-accelerate.dualstack.amazonaws.com",
+        ),
+        (
+            r#"{"use_dualstack_endpoint": true}"#,
+            "s3.dualstack.eu-west-3.amazonaws.com",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let bucket = &format!("aws-variants-{i}");
+        let s = settings(&[
+            ("bucket_name", bucket.into()),
+            ("use_ssl", "false".into()),
+            ("region_name", "eu-west-3".into()),
+            ("client_config", format!(r#"{{"s3": {s3}}}"#)),
+            ("resolve", format!("{bucket}.{host}={}", server.addr)),
+        ]);
+        let client = Client::new(&s).unwrap();
+        assert_eq!(
+            client.target(Some("k")).url(""),
+            format!("http://{bucket}.{host}/k"),
+            "{s3}"
+        );
+        round_trip(&client).await;
+        // Without the override the name is AWS's, which this machine cannot reach.
+        let unrouted = settings(&[
+            ("bucket_name", bucket.into()),
+            ("use_ssl", "false".into()),
+            ("region_name", "eu-west-3".into()),
+            ("client_config", format!(r#"{{"s3": {s3}}}"#)),
+            ("connect_timeout", "2".into()),
+        ]);
+        let e = head(&unrouted, "k").await.unwrap_err();
+        assert!(e.to_string().contains(&format!("{bucket}.{host}")), "{e}");
+    }
+}
+
+/// The shared config file's endpoint (its `services` section) and its nested `s3` section
+/// configure a storage that has neither in its settings nor in the environment.
+#[tokio::test]
+async fn the_shared_config_file_gives_endpoint_and_addressing() {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config");
+    std::fs::write(
+        &file,
+        format!(
+            "[profile local]\nservices = dev\ns3 =\n  addressing_style = path\n\
+             [services dev]\ns3 =\n  endpoint_url = http://127.0.0.1:{}\n",
+            server.addr.port()
+        ),
+    )
+    .unwrap();
+    let globals = [
+        ("AWS_CONFIG_FILE", file.display().to_string()),
+        ("AWS_PROFILE", "local".to_string()),
+    ];
+    let s = settings_with_globals(&[("bucket_name", "from-config-file".into())], &globals);
+    let client = Client::new(&s).unwrap();
+    assert_eq!(
+        client.target(Some("k")).url(""),
+        format!("http://127.0.0.1:{}/from-config-file/k", server.addr.port())
+    );
+    round_trip(&client).await;
+    // Ignoring configured endpoints (here from the environment) sends it to AWS instead.
+    let mut ignoring = globals.to_vec();
+    ignoring.push(("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true".into()));
+    let s = settings_with_globals(&[("bucket_name", "from-config-file".into())], &ignoring);
+    assert!(s.endpoint_url.is_none());
+}

@@ -155,6 +155,13 @@ pub struct Tls {
 /// certificate covers the first two (and `*.s3.test`), not `nocert.test`.
 pub const TEST_DOMAINS: [&str; 3] = ["localhost", "s3.test", "nocert.test"];
 
+/// AWS endpoint names the server also answers for (virtual-hosted style under them).
+pub const AWS_DOMAINS: [&str; 3] = [
+    "s3-accelerate.amazonaws.com",
+    "s3-accelerate.dualstack.amazonaws.com",
+    "s3.dualstack.eu-west-3.amazonaws.com",
+];
+
 /// A CA, and a server certificate it signed for `localhost`, `s3.test` and `*.s3.test`.
 fn tls_config() -> (Tls, tokio_rustls::TlsAcceptor) {
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -213,6 +220,9 @@ impl Server {
         let port = addr.port();
         let mut domains: Vec<String> = TEST_DOMAINS.iter().map(|d| format!("{d}:{port}")).collect();
         domains.push(format!("127.0.0.1:{port}"));
+        // AWS's own endpoint names, reached through resolver overrides on plain HTTP (port 80
+        // in the URL, so none in the Host header).
+        domains.extend(AWS_DOMAINS.iter().map(|d| d.to_string()));
         b.set_host(s3s::host::MultiDomain::new(domains).expect("domains"));
         let service = b.build();
         let task = tokio::spawn(async move {

@@ -137,6 +137,9 @@ struct Inner {
     service: Option<ServiceError>,
     context: Context,
     source: Option<BoxError>,
+    /// The message already says what the source chain says (its innermost cause): the
+    /// source stays reachable through `source()` but is not printed again.
+    source_in_message: bool,
 }
 
 /// The error type of every fallible operation in this crate.
@@ -171,6 +174,7 @@ impl Error {
                 service: None,
                 context: Context::default(),
                 source: None,
+                source_in_message: false,
             }),
         }
     }
@@ -191,6 +195,14 @@ impl Error {
 
     pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
         self.inner.source = Some(source.into());
+        self
+    }
+
+    /// [`with_source`](Self::with_source) for a source whose cause the message already
+    /// gives: `Display` does not repeat the source's own wording.
+    pub(crate) fn with_source_in_message(mut self, source: impl Into<BoxError>) -> Self {
+        self.inner.source = Some(source.into());
+        self.inner.source_in_message = true;
         self
     }
 
@@ -366,7 +378,7 @@ impl fmt::Display for Error {
             }
             f.write_str(")")?;
         }
-        if let Some(source) = &inner.source {
+        if let Some(source) = inner.source.as_ref().filter(|_| !inner.source_in_message) {
             write!(f, ": {source}")?;
         }
         if let Some((n, elapsed)) = ctx.attempts {

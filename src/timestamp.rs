@@ -8,6 +8,18 @@ use std::time::{Duration, SystemTime};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+/// The wall clock the credential cache reads: `SystemTime::now()`, moved forward by as much
+/// as tokio's clock runs ahead of the real one. In a program the two are the same clock (tokio
+/// only moves its own under `test-util`, when a test pauses and advances it), so this is the
+/// wall clock; a test that advances tokio's time moves expiries forward with it instead of
+/// sleeping.
+pub(crate) fn now() -> SystemTime {
+    let ahead = tokio::time::Instant::now()
+        .into_std()
+        .saturating_duration_since(std::time::Instant::now());
+    SystemTime::now() + ahead
+}
+
 /// `2026-01-02T03:04:05Z` (fractions and offsets allowed) as a `SystemTime`; `None` when
 /// the text is not such a time stamp or the platform's clock cannot hold it.
 pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {

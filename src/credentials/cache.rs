@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use super::{BoxFuture, Credentials, ProvideCredentials};
 use crate::error::{Error, ErrorKind, Result};
+use crate::timestamp::now;
 
 /// How long before expiry credentials are refreshed, by default.
 pub const REFRESH_WINDOW: Duration = Duration::from_secs(5 * 60);
@@ -103,7 +104,7 @@ impl CachedProvider {
     async fn load(&self) -> Result<Credentials> {
         let generation = {
             let state = self.state();
-            if let Some(c) = state.current(SystemTime::now()) {
+            if let Some(c) = state.current(now()) {
                 return Ok(c);
             }
             state.generation
@@ -111,7 +112,7 @@ impl CachedProvider {
         let _refreshing = self.refresh.lock().await;
         {
             let state = self.state();
-            let now = SystemTime::now();
+            let now = now();
             if let Some(c) = state.current(now) {
                 return Ok(c);
             }
@@ -126,7 +127,7 @@ impl CachedProvider {
             }
         }
         let result = self.inner.provide().await;
-        let now = SystemTime::now();
+        let now = now();
         let mut state = self.state();
         state.generation += 1;
         match result {
@@ -206,7 +207,7 @@ mod tests {
     }
 
     fn creds(key: &str, life: Duration) -> Credentials {
-        Credentials::new(key, "secret").with_expiry(SystemTime::now() + life)
+        Credentials::new(key, "secret").with_expiry(now() + life)
     }
 
     #[tokio::test]
@@ -219,7 +220,9 @@ mod tests {
         assert_eq!(s.calls.load(Ordering::SeqCst), 1);
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    // Paused time: the sleeps below advance tokio's clock, which the cache's clock follows,
+    // at once; the callers still overlap (the scripted provider takes 50 ms of that time).
+    #[tokio::test(start_paused = true)]
     async fn one_refresh_for_concurrent_callers() {
         let s = Script::new(vec![
             Ok(creds("SHORT", Duration::from_millis(400))),
@@ -243,7 +246,7 @@ mod tests {
         assert_eq!(s.calls.load(Ordering::SeqCst), 2);
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[tokio::test(start_paused = true)]
     async fn a_failed_refresh_keeps_valid_credentials() {
         let s = Script::new(vec![
             Ok(creds("OLD", Duration::from_millis(1000))),
@@ -270,7 +273,7 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Transport);
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[tokio::test(start_paused = true)]
     async fn waiting_callers_share_a_failure() {
         let s = Script::slow(vec![Err(ErrorKind::Timeout)], Duration::from_millis(300));
         let cache = Arc::new(CachedProvider::new(s.clone()));

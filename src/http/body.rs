@@ -9,7 +9,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock, as the timers that wait on these deadlines read it.
+use tokio::time::Instant;
 
 use bytes::Bytes;
 use futures_core::Stream;

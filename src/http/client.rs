@@ -154,7 +154,7 @@ impl HttpClient {
                     progress.touch();
                     deadline = progress.deadline(self.read_timeout);
                 }
-                _ = tokio::time::sleep_until(deadline.into()) => {
+                _ = tokio::time::sleep_until(deadline) => {
                     let next = progress.deadline(self.read_timeout);
                     if next > deadline {
                         deadline = next;
@@ -198,9 +198,9 @@ fn map_client_error(e: hyper_util::client::legacy::Error) -> Error {
     } else {
         "connection failed"
     };
-    let message = match cause {
-        Some(cause) => format!("{what}: {cause}"),
-        None => what.to_owned(),
-    };
-    Error::new(ErrorKind::Transport, message).with_source(e)
+    match cause {
+        // hyper's own wording ("client error (Connect)") would only repeat `what`.
+        Some(cause) => Error::new(ErrorKind::Transport, format!("{what}: {cause}")).with_source_in_message(e),
+        None => Error::new(ErrorKind::Transport, what).with_source(e),
+    }
 }

@@ -76,14 +76,15 @@ impl Content {
     }
 
     /// A local file, read when saved (and read again should the upload need it). Its file
-    /// name is the content's name unless another is given.
+    /// name is the content's name unless another is given. Nothing is read here, not even
+    /// the size (this may run on an async runtime's thread): the size is the file's when it
+    /// is opened for the upload, unless [`with_len`](Content::with_len) gives it.
     pub fn from_path(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
-        let len = std::fs::metadata(&path).ok().map(|m| m.len());
         let name = path.file_name().and_then(|n| n.to_str()).map(str::to_owned);
         Content {
             name,
-            ..Content::new(Source::Path(path), len)
+            ..Content::new(Source::Path(path), None)
         }
     }
 
@@ -167,6 +168,11 @@ impl Content {
                 let file = tokio::fs::File::open(&*p)
                     .await
                     .map_err(|e| Error::new(ErrorKind::Io, format!("cannot open {}", p.display())).with_source(e))?;
+                if self.len.is_none() {
+                    // The size of what is about to be read (tokio stats on its blocking pool);
+                    // a pipe or device has none.
+                    self.len = file.metadata().await.ok().filter(|m| m.is_file()).map(|m| m.len());
+                }
                 ReaderSource::Reader(Box::pin(file))
             }
             Source::Reader(_) | Source::Stream(_) => match std::mem::replace(&mut self.source, Source::Consumed) {
@@ -285,8 +291,10 @@ mod tests {
         let path = dir.path().join("c.txt");
         std::fs::write(&path, vec![b'x'; 600_000]).unwrap();
         let mut file = Content::from_path(&path);
-        assert_eq!((file.name(), file.len()), (Some("c.txt"), Some(600_000)));
+        // The size is the file's when it is opened, not when the content was made.
+        assert_eq!((file.name(), file.len()), (Some("c.txt"), None));
         assert_eq!(read_all(&mut file).await.unwrap().len(), 600_000);
+        assert_eq!(file.len(), Some(600_000));
         assert_eq!(read_all(&mut file).await.unwrap().len(), 600_000);
 
         let mut reader = Content::from_reader(&b"once"[..]);

@@ -43,18 +43,29 @@ fn io_err(what: String) -> impl FnOnce(io::Error) -> Error {
 /// Temporary files are named so that `listdir` can leave them out.
 const TEMP_PREFIX: &str = ".storages-s3-";
 
+/// Runs file-system calls on tokio's blocking pool, so that a slow disk or network mount
+/// holds up a pool thread rather than the runtime's.
+async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::new(ErrorKind::Io, "a file system task failed").with_source(e))
+}
+
 /// A temporary file in the folder of `path` (created if needed), to be renamed onto it.
 async fn temp_file_beside(path: &Path) -> Result<(tempfile::NamedTempFile, tokio::fs::File)> {
-    let parent = path.parent().expect("a file path has a parent");
-    tokio::fs::create_dir_all(parent)
+    let parent = path.parent().expect("a file path has a parent").to_owned();
+    tokio::fs::create_dir_all(&parent)
         .await
         .map_err(io_err(format!("cannot create {}", parent.display())))?;
-    let temp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempfile_in(parent)
-        .map_err(io_err(format!("cannot create a file in {}", parent.display())))?;
-    let file = temp.reopen().map_err(io_err("cannot reopen a temporary file".into()))?;
-    Ok((temp, tokio::fs::File::from_std(file)))
+    off_runtime(move || {
+        let temp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .tempfile_in(&parent)
+            .map_err(io_err(format!("cannot create a file in {}", parent.display())))?;
+        let file = temp.reopen().map_err(io_err("cannot reopen a temporary file".into()))?;
+        Ok((temp, tokio::fs::File::from_std(file)))
+    })
+    .await?
 }
 
 /// A placeholder location: names are checked as if under it, then made relative to the
@@ -146,11 +157,16 @@ impl FileSystemStorage {
         let mut temp = temp;
         loop {
             let target = self.file_path(&name)?;
-            let persisted = if self.overwrite {
-                temp.persist(&target)
-            } else {
-                temp.persist_noclobber(&target)
-            };
+            let overwrite = self.overwrite;
+            let into = target.clone();
+            let persisted = off_runtime(move || {
+                if overwrite {
+                    temp.persist(&into)
+                } else {
+                    temp.persist_noclobber(&into)
+                }
+            })
+            .await?;
             match persisted {
                 Ok(_) => return Ok(names::clean_name(&name).replace('\\', "/")),
                 Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists && !self.overwrite => {
@@ -337,7 +353,9 @@ impl LocalFile {
                     .map_err(io_err(format!("cannot write {}", path.display())))?;
                 drop(file);
                 self.size = tokio::fs::metadata(temp.path()).await.ok().map(|m| m.len());
-                temp.persist(&path)
+                let into = path.clone();
+                off_runtime(move || temp.persist(&into))
+                    .await?
                     .map_err(|e| io_err(format!("cannot store {}", path.display()))(e.error))?;
                 Ok(())
             }

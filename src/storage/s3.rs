@@ -427,6 +427,8 @@ impl S3Storage {
         if zip {
             params.set("ContentEncoding", "gzip").expect("known parameter");
         }
+        // Opened first: a file's size is known once it is open (see `Content::from_path`).
+        let mut reader = content.open().await?;
         let options = UploadOptions {
             params,
             if_none_match,
@@ -435,7 +437,6 @@ impl S3Storage {
         };
         let mut upload = Upload::new(&self.inner.client, &key, options)?;
         let sent = async {
-            let mut reader = content.open().await?;
             let mut compressor = zip.then(gzip::Compressor::new);
             while let Some(chunk) = reader.next().await? {
                 match &mut compressor {

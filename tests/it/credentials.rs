@@ -64,6 +64,15 @@ fn today() -> String {
     metadata::rfc3339(SystemTime::now())[..10].replace('-', "")
 }
 
+/// Lets `d` pass for the credential cache without waiting: tokio's clock is paused, advanced
+/// and resumed, and the cache's clock follows tokio's (a current-thread runtime; timers due
+/// meanwhile fire, as they would have).
+async fn pass(d: Duration) {
+    tokio::time::pause();
+    tokio::time::advance(d).await;
+    tokio::time::resume();
+}
+
 async fn concurrently(provider: Arc<dyn ProvideCredentials>, n: usize) -> Vec<String> {
     let tasks: Vec<_> = (0..n)
         .map(|_| {
@@ -337,7 +346,7 @@ credential_process = /nonexistent/get-creds --password hunter2
 }
 
 #[cfg(unix)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn credential_process_is_rerun_once_for_concurrent_callers() {
     // The process counts its runs in a file and prints the expiry prepared for each run:
     // 3 seconds for the first, an hour after.
@@ -356,7 +365,7 @@ async fn credential_process_is_rerun_once_for_concurrent_callers() {
     let cached: Arc<dyn ProvideCredentials> = Arc::new(CachedProvider::new(Arc::new(ProcessProvider::new(command))));
     assert_eq!(cached.provide().await.unwrap().access_key(), "PKEY-0");
     assert_eq!(cached.provide().await.unwrap().access_key(), "PKEY-0");
-    tokio::time::sleep(Duration::from_millis(1600)).await;
+    pass(Duration::from_millis(1600)).await;
     assert!(concurrently(cached.clone(), 12).await.iter().all(|k| k == "PKEY-1"));
     assert_eq!(std::fs::read_to_string(dir.path().join("count")).unwrap().trim(), "2");
 }
@@ -533,7 +542,7 @@ async fn assume_role_failures() {
     assert_kind(p.provide().await, ErrorKind::Transport);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn assumed_role_is_refreshed_once_for_concurrent_callers() {
     let (sts, _log) = fake_sts(Duration::from_secs(3)).await;
     let home = home(ROLE_CONFIG, ROLE_CREDENTIALS);
@@ -544,7 +553,7 @@ async fn assumed_role_is_refreshed_once_for_concurrent_callers() {
     assert_eq!(cached.provide().await.unwrap().access_key(), "ROLEKEY-0");
     assert_eq!(cached.provide().await.unwrap().access_key(), "ROLEKEY-0");
     assert_eq!(sts.count(Method::POST, "/"), 1);
-    tokio::time::sleep(Duration::from_millis(1600)).await;
+    pass(Duration::from_millis(1600)).await;
     assert!(concurrently(cached.clone(), 12).await.iter().all(|k| k == "ROLEKEY-1"));
     assert_eq!(sts.count(Method::POST, "/"), 2);
 }
@@ -585,7 +594,7 @@ async fn web_identity_trades_the_token_file_and_rereads_it() {
     assert!(sts.requests().iter().all(|r| r.header("authorization").is_none()));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn web_identity_is_refreshed_once_for_concurrent_callers() {
     let (sts, _log) = fake_sts(Duration::from_secs(3)).await;
     let dir = tempfile::tempdir().unwrap();
@@ -595,7 +604,7 @@ async fn web_identity_is_refreshed_once_for_concurrent_callers() {
     let cached: Arc<dyn ProvideCredentials> = Arc::new(CachedProvider::new(Arc::new(p)));
     assert_eq!(cached.provide().await.unwrap().access_key(), "ROLEKEY-0");
     assert_eq!(cached.provide().await.unwrap().access_key(), "ROLEKEY-0");
-    tokio::time::sleep(Duration::from_millis(1600)).await;
+    pass(Duration::from_millis(1600)).await;
     // The second credentials live 3 s too: all callers share the one refresh.
     assert!(concurrently(cached.clone(), 12).await.iter().all(|k| k == "ROLEKEY-1"));
     assert_eq!(sts.count(Method::POST, "/"), 2);
@@ -812,7 +821,7 @@ async fn container_failures_are_bounded() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn container_credentials_are_refreshed_once_for_concurrent_callers() {
     let server = FakeServer::start({
         let n = std::sync::atomic::AtomicUsize::new(0);
@@ -834,7 +843,7 @@ async fn container_credentials_are_refreshed_once_for_concurrent_callers() {
     let cached: Arc<dyn ProvideCredentials> = Arc::new(CachedProvider::new(Arc::new(p)));
     assert_eq!(cached.provide().await.unwrap().access_key(), "CKEY-0");
     assert_eq!(cached.provide().await.unwrap().access_key(), "CKEY-0");
-    tokio::time::sleep(Duration::from_millis(1600)).await;
+    pass(Duration::from_millis(1600)).await;
     assert!(concurrently(cached.clone(), 16).await.iter().all(|k| k == "CKEY-1"));
     assert_eq!(server.requests().len(), 2);
     assert_eq!(cached.provide().await.unwrap().access_key(), "CKEY-1");
@@ -1005,7 +1014,7 @@ async fn imds_failures() {
     assert_eq!(slow.count(Method::PUT, "/") - before, 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn imds_credentials_are_refreshed_once_for_concurrent_callers() {
     let server = FakeServer::start(metadata::imds(|n| {
         let life = if n == 0 { 3 } else { 3600 };
@@ -1021,14 +1030,14 @@ async fn imds_credentials_are_refreshed_once_for_concurrent_callers() {
     let cached: Arc<dyn ProvideCredentials> = Arc::new(CachedProvider::new(Arc::new(imds_provider(&server.url()))));
     assert_eq!(cached.provide().await.unwrap().access_key(), "IKEY-0");
     assert_eq!(cached.provide().await.unwrap().access_key(), "IKEY-0");
-    tokio::time::sleep(Duration::from_millis(1600)).await;
+    pass(Duration::from_millis(1600)).await;
     assert!(concurrently(cached.clone(), 16).await.iter().all(|k| k == "IKEY-1"));
     let role_path = format!("/latest/meta-data/iam/security-credentials/{IMDS_ROLE}");
     assert_eq!(server.count(Method::GET, &role_path), 2);
     assert_eq!(server.count(Method::PUT, "/latest/api/token"), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_failed_refresh_keeps_the_old_credentials_while_they_hold() {
     let server = FakeServer::start(metadata::imds(|n| match n {
         0 => Reply::ok(credentials_json("STILLGOOD", "S", "T", Duration::from_secs(4))),
@@ -1037,10 +1046,10 @@ async fn a_failed_refresh_keeps_the_old_credentials_while_they_hold() {
     .await;
     let cached = CachedProvider::new(Arc::new(imds_provider(&server.url())));
     assert_eq!(cached.provide().await.unwrap().access_key(), "STILLGOOD");
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    pass(Duration::from_millis(2100)).await;
     // Due for refresh, the service fails, the credentials still hold.
     assert_eq!(cached.provide().await.unwrap().access_key(), "STILLGOOD");
-    tokio::time::sleep(Duration::from_millis(2000)).await;
+    pass(Duration::from_millis(2000)).await;
     // Expired now: the failure shows.
     assert_kind(cached.provide().await, ErrorKind::Service);
 }

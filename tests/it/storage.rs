@@ -81,6 +81,22 @@ async fn the_content_name_is_used_when_no_name_is_given(style: Style) {
     assert!(e.is_invalid_name(), "{e}");
 }
 
+/// A file's size is the file's when it is saved, not when the `Content` was made: a file
+/// that grew past the multipart threshold meanwhile is stored whole.
+async fn a_file_is_measured_when_saved(style: Style) {
+    let bed = Bed::new().await;
+    let s = bed.storage("measured", style, &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("growing.bin");
+    std::fs::write(&path, b"small").unwrap();
+    let content = Content::from_path(&path);
+    let big: Vec<u8> = (0..9 * MIB).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&path, &big).unwrap();
+    let name = s.save("grown.bin", content, None).await.unwrap();
+    assert_eq!(s.size(&name).await.unwrap(), big.len() as u64);
+    assert_eq!(&raw(&s, &name).await[..], &big[..]);
+}
+
 async fn content_types_and_encodings(style: Style) {
     let bed = Bed::new().await;
     let s = bed.storage("types", style, &[]).await;
@@ -709,6 +725,7 @@ async fn storages_work_behind_the_trait() {
 both_styles!(
     save_and_the_basic_methods,
     the_content_name_is_used_when_no_name_is_given,
+    a_file_is_measured_when_saved,
     content_types_and_encodings,
     object_parameters_and_default_acl,
     file_overwrite_true_replaces,

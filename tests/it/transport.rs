@@ -402,6 +402,10 @@ async fn connection_errors_say_where_and_why() {
     let text = e.to_string();
     assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
     assert!(text.to_lowercase().contains("refused"), "{text}");
+    // Said once, without hyper's wording of the same thing after it, and the whole chain
+    // still there for `source()`.
+    assert!(!text.contains("client error"), "{text}");
+    assert!(std::error::Error::source(&e).is_some());
     // A host with two addresses: both named.
     let e = head(
         &settings(&[

@@ -124,6 +124,8 @@ struct State {
     /// Faults applied, by label.
     applied: std::collections::BTreeMap<&'static str, usize>,
     connections: usize,
+    /// Request heads are not kept (long runs, whose memory is measured).
+    forget_requests: bool,
 }
 
 impl State {
@@ -259,6 +261,12 @@ impl FaultProxy {
         }
     }
 
+    /// Stops keeping request heads (for [`requests`](Self::requests)): a long run's memory
+    /// stays flat.
+    pub fn forget_requests(&self) {
+        self.state.lock().unwrap().forget_requests = true;
+    }
+
     /// Faults applied so far, by label, and the number of connections.
     pub fn fault_counts(&self) -> (std::collections::BTreeMap<&'static str, usize>, usize) {
         let state = self.state.lock().unwrap();
@@ -331,7 +339,9 @@ async fn handle(
         return Ok(());
     };
     let head = String::from_utf8_lossy(&request[..head_len - 4]).into_owned();
-    seen.lock().unwrap().push(head.clone());
+    if !state.lock().unwrap().forget_requests {
+        seen.lock().unwrap().push(head.clone());
+    }
     let fault = {
         let mut script = script.lock().unwrap();
         let mut state = state.lock().unwrap();

@@ -77,8 +77,8 @@ pub use secret::Secret;
 pub(crate) use shared_file::{ProfileConfig, S3Section, expand_home, home_dir};
 pub use table::{Origin, SETTINGS, SettingInfo, SettingKey, Settings};
 pub use values::{
-    AddressingStyle, ChecksumPolicy, ClientConfig, ListObjectsVersion, Provider, RetriesConfig, RetryMode,
-    SettingValue, SignatureVersion, TransferConfig, Verify,
+    AddressingStyle, ChecksumPolicy, ClientConfig, ListObjectsVersion, PayloadSigning, Provider, RetriesConfig,
+    RetryMode, SettingValue, SignatureVersion, TransferConfig, Verify,
 };
 
 use crate::error::{Error, Result};
@@ -582,6 +582,38 @@ impl Settings {
                 .addressing_style
                 .or(from_file)
                 .unwrap_or(self.provider_defaults().addressing_style),
+        }
+    }
+
+    /// Payload signing: the setting, else `client_config`'s `s3.payload_signing_enabled`,
+    /// else the shared config file's (`true` is `always`, `false` is `auto`, as botocore
+    /// reads them), else `auto`.
+    pub fn effective_payload_signing(&self) -> PayloadSigning {
+        let from_flag = |enabled: bool| {
+            if enabled {
+                PayloadSigning::Always
+            } else {
+                PayloadSigning::Auto
+            }
+        };
+        self.payload_signing
+            .or_else(|| {
+                self.client_config
+                    .as_ref()
+                    .and_then(|c| c.payload_signing_enabled)
+                    .map(from_flag)
+            })
+            .or_else(|| self.profile_s3.payload_signing_enabled.map(from_flag))
+            .unwrap_or(PayloadSigning::Auto)
+    }
+
+    /// Whether uploads sent with `UNSIGNED-PAYLOAD` carry a CRC32 checksum: the provider
+    /// preset's word when a provider is set; without one, only on AWS itself (no
+    /// `endpoint_url`), since nothing is known of another service.
+    pub fn effective_unsigned_payload_checksum(&self) -> bool {
+        match self.provider {
+            Some(_) => self.provider_defaults().unsigned_payload_checksum,
+            None => self.endpoint_url.is_none(),
         }
     }
 

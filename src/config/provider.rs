@@ -23,6 +23,10 @@ pub struct ProviderDefaults {
     /// Whether legacy SigV2 (`signature_version = "s3"`) is accepted: asking for it with a
     /// provider that refuses it is an error when the settings are built.
     pub sigv2: bool,
+    /// Whether PutObject and UploadPart take an `x-amz-checksum-crc32` header (no
+    /// `aws-chunked` trailer): sent with bodies whose payload is not signed, so that
+    /// something the service checks still covers them.
+    pub unsigned_payload_checksum: bool,
 }
 
 impl ProviderDefaults {
@@ -38,6 +42,10 @@ impl ProviderDefaults {
             conditional_writes: true,
             bulk_delete: true,
             sigv2: true,
+            // AWS and MinIO document the header; Garage 2.5.0 takes it (tested here). R2
+            // documents CRC32 for multipart uploads only, and RustFS not at all: none is
+            // sent there.
+            unsigned_payload_checksum: true,
         };
         match provider {
             Provider::Aws => ProviderDefaults {
@@ -49,10 +57,15 @@ impl ProviderDefaults {
             Provider::R2 => ProviderDefaults {
                 region: "auto",
                 sigv2: false,
+                unsigned_payload_checksum: false,
                 ..base
             },
             // MinIO and RustFS implement conditional writes (MinIO since 2024, RustFS since 2025).
-            Provider::Minio | Provider::RustFs => base,
+            Provider::Minio => base,
+            Provider::RustFs => ProviderDefaults {
+                unsigned_payload_checksum: false,
+                ..base
+            },
             // Garage's default region is `garage`. Garage 2.5.0 (tested here) ignores
             // If-None-Match on PutObject and CompleteMultipartUpload, so writes without
             // overwrite fall back to exists-then-put, and answers SigV2 with 400

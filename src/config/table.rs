@@ -211,6 +211,10 @@ settings_table! {
     Provider provider: Option<Provider> = None, "none (aws)", ["AWS_S3_PROVIDER"], Extension;
     /// `when_required` or `when_supported` (CRC32 on every upload request).
     RequestChecksumCalculation request_checksum_calculation: Option<ChecksumPolicy> = None, "when_required", ["AWS_REQUEST_CHECKSUM_CALCULATION"], Extension;
+    /// Whether request bodies are signed (SHA-256) or sent as `UNSIGNED-PAYLOAD` over HTTPS:
+    /// `auto` (unsigned over HTTPS, with a CRC32 checksum where the service takes one),
+    /// `always`, `never`.
+    PayloadSigning payload_signing: Option<PayloadSigning> = None, "auto", ["AWS_S3_PAYLOAD_SIGNING"], Extension;
     /// ListObjects API version, 2 or 1 (for stores without V2).
     ListObjectsVersion list_objects_version: Option<ListObjectsVersion> = None, "2", ["AWS_S3_LIST_OBJECTS_VERSION"], Extension;
     /// Whether the service honours `If-None-Match: *` on uploads.

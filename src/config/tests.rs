@@ -600,3 +600,50 @@ fn botocore_environment_comes_after_the_storages_own_globals() {
         Verify::Off
     );
 }
+
+#[test]
+fn payload_signing_from_the_setting_client_config_or_the_file() {
+    let policy = |options: &[(&str, &str)], g: &[(&str, &str)]| build(options, g).unwrap().effective_payload_signing();
+    assert_eq!(policy(&[BUCKET], &[]), PayloadSigning::Auto);
+    assert_eq!(
+        policy(&[BUCKET, ("payload_signing", "never")], &[]),
+        PayloadSigning::Never
+    );
+    assert_eq!(
+        policy(&[BUCKET], &[("AWS_S3_PAYLOAD_SIGNING", "always")]),
+        PayloadSigning::Always
+    );
+    let enabled = r#"{"s3": {"payload_signing_enabled": true}}"#;
+    let disabled = r#"{"s3": {"payload_signing_enabled": false}}"#;
+    assert_eq!(
+        policy(&[BUCKET, ("client_config", enabled)], &[]),
+        PayloadSigning::Always
+    );
+    // botocore's `false` leaves bodies over HTTPS unsigned and still signs over HTTP: `auto`.
+    assert_eq!(
+        policy(&[BUCKET, ("client_config", disabled)], &[]),
+        PayloadSigning::Auto
+    );
+    assert_eq!(
+        policy(&[BUCKET, ("client_config", enabled), ("payload_signing", "never")], &[]),
+        PayloadSigning::Never
+    );
+    let (_dir, file) = config_file("[default]\ns3 =\n  payload_signing_enabled = true\n");
+    assert_eq!(policy(&[BUCKET], &[("AWS_CONFIG_FILE", &file)]), PayloadSigning::Always);
+    let e = build(&[BUCKET, ("payload_signing", "sometimes")], &[]).unwrap_err();
+    assert_eq!(e.setting(), Some("payload_signing"));
+    // Checksums with unsigned bodies: the preset's word, else AWS itself only.
+    let checksum = |options: &[(&str, &str)]| build(options, &[]).unwrap().effective_unsigned_payload_checksum();
+    assert!(checksum(&[BUCKET]));
+    assert!(!checksum(&[BUCKET, ("endpoint_url", "https://s3.example.com")]));
+    assert!(checksum(&[
+        BUCKET,
+        ("endpoint_url", "https://minio.example.com"),
+        ("provider", "minio")
+    ]));
+    assert!(!checksum(&[
+        BUCKET,
+        ("endpoint_url", "https://rustfs.example.com"),
+        ("provider", "rustfs")
+    ]));
+}

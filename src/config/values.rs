@@ -196,6 +196,22 @@ enum_setting! {
 }
 
 enum_setting! {
+    /// Whether SigV4 signs the SHA-256 of request bodies (`x-amz-content-sha256`), or sends
+    /// `UNSIGNED-PAYLOAD`, which S3 allows over HTTPS (TLS already protects the body).
+    pub enum PayloadSigning : "auto, always, never" {
+        /// Sign bodies over plain HTTP; over HTTPS send `UNSIGNED-PAYLOAD`, with a CRC32
+        /// checksum of each upload where the service takes one (see
+        /// [`ProviderDefaults::unsigned_payload_checksum`](crate::config::ProviderDefaults)).
+        Auto = ["auto"],
+        /// Sign every body (botocore's `payload_signing_enabled = true`).
+        Always = ["always", "true"],
+        /// Never hash bodies, plain HTTP included (for trusted networks only: nothing then
+        /// protects a body in transit but the checksum, where one is sent).
+        Never = ["never", "false"],
+    }
+}
+
+enum_setting! {
     /// Which ListObjects API to call.
     pub enum ListObjectsVersion : "1, 2" {
         /// `ListObjects` with markers, for stores without V2.
@@ -355,6 +371,9 @@ pub struct ClientConfig {
     /// `s3.use_dualstack_endpoint`: requests go to `s3.dualstack.<region>.amazonaws.com`
     /// (IPv4 and IPv6).
     pub use_dualstack_endpoint: Option<bool>,
+    /// `s3.payload_signing_enabled`: `true` signs every body, `false` leaves bodies sent over
+    /// HTTPS unsigned (as [`PayloadSigning::Auto`]).
+    pub payload_signing_enabled: Option<bool>,
     /// `retries`.
     pub retries: RetriesConfig,
     /// `request_checksum_calculation`.
@@ -391,7 +410,8 @@ impl FromStr for ClientConfig {
                             "addressing_style" => c.addressing_style = Some(json_string(sk, sv)?.parse()?),
                             "use_accelerate_endpoint" => c.use_accelerate_endpoint = Some(json_bool(sk, sv)?),
                             "use_dualstack_endpoint" => c.use_dualstack_endpoint = Some(json_bool(sk, sv)?),
-                            "us_east_1_regional_endpoint" | "payload_signing_enabled" => {}
+                            "payload_signing_enabled" => c.payload_signing_enabled = Some(json_bool(sk, sv)?),
+                            "us_east_1_regional_endpoint" => {}
                             _ => return Err(format!("unknown key `s3.{sk}`")),
                         }
                     }

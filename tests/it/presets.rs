@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use storages_s3::config::{ObjectParameters, Provider, ProviderDefaults, SignatureVersion};
+use storages_s3::config::{ObjectParameters, PayloadSigning, Provider, ProviderDefaults, SignatureVersion};
 use storages_s3::credentials::{Credentials, StaticProvider};
 use storages_s3::http::Body;
 use storages_s3::s3::Client;
@@ -42,17 +42,47 @@ async fn takes_sigv2(bed: &Bed, client: &Client) -> bool {
     v2.head_object("probe/inm", &ObjectParameters::new()).await.is_ok()
 }
 
+/// Whether an upload sent with `UNSIGNED-PAYLOAD` and an `x-amz-checksum-crc32` header (what
+/// `auto` payload signing sends over HTTPS) is stored, here over the bed's own scheme.
+async fn takes_unsigned_payload_with_a_checksum(bed: &Bed, client: &Client) -> bool {
+    let mut options = client.options().clone();
+    options.payload_signing = PayloadSigning::Never;
+    options.unsigned_payload_checksum = true;
+    let creds = Credentials::new(&bed.access_key, bed.secret_key.as_str());
+    let unsigned = Client::with_options(options, Arc::new(StaticProvider::new(creds))).unwrap();
+    let body = "unsigned, with a checksum";
+    if unsigned
+        .put_object("probe/unsigned", Body::from(body), &ObjectParameters::new())
+        .await
+        .is_err()
+    {
+        return false;
+    }
+    let got = client
+        .get_object("probe/unsigned", None)
+        .await
+        .unwrap()
+        .body
+        .collect(1024)
+        .await
+        .unwrap();
+    assert_eq!(&got[..], body.as_bytes());
+    true
+}
+
 #[tokio::test]
 async fn presets_and_profiles_say_what_the_server_does() {
     let bed = Bed::new().await;
     let client = bed.client("presets", Style::Path).await;
     let conditional = honours_if_none_match(&client).await;
     let sigv2 = takes_sigv2(&bed, &client).await;
+    let unsigned_checksum = takes_unsigned_payload_with_a_checksum(&bed, &client).await;
     // DeleteObjects (bulk delete) works everywhere the suite runs.
     let deleted = client.delete_objects(&["probe/inm"]).await.unwrap();
     assert!(deleted.errors.is_empty(), "{:?}", deleted.errors);
     eprintln!(
-        "{}: If-None-Match honoured: {conditional}, SigV2 taken: {sigv2}, DeleteObjects: true",
+        "{}: If-None-Match honoured: {conditional}, SigV2 taken: {sigv2}, DeleteObjects: true, \
+         UNSIGNED-PAYLOAD with a CRC32 taken: {unsigned_checksum}",
         bed.kind
     );
     assert_eq!(
@@ -71,6 +101,12 @@ async fn presets_and_profiles_say_what_the_server_does() {
     assert_eq!(defaults.conditional_writes, conditional, "the {preset} preset");
     assert_eq!(defaults.sigv2, sigv2, "the {preset} preset");
     assert!(defaults.bulk_delete, "the {preset} preset");
+    if defaults.unsigned_payload_checksum {
+        assert!(
+            unsigned_checksum,
+            "the {preset} preset says unsigned uploads with a CRC32 are taken"
+        );
+    }
     // The storage built on the preset writes without overwriting as the server allows.
     let storage = bed
         .storage("presetsave", Style::Path, &[("file_overwrite", "false")])

@@ -515,3 +515,117 @@ async fn the_shared_config_file_gives_endpoint_and_addressing() {
     let s = settings_with_globals(&[("bucket_name", "from-config-file".into())], &ignoring);
     assert!(s.endpoint_url.is_none());
 }
+
+/// Which payload hash and checksum each upload carries, by scheme, policy and provider, as
+/// the server received them (it checks the signature, and the checksum where one is sent).
+#[tokio::test]
+async fn payload_signing_follows_the_scheme_and_the_policy() {
+    use storages_s3::s3::{Upload, UploadOptions};
+    let (tls_server, tls) = Server::start_tls().await;
+    let plain_server = Server::start().await;
+    let https = |extra: &[(&str, &str)]| {
+        let mut o = vec![
+            ("endpoint_url", format!("https://localhost:{}", tls_server.addr.port())),
+            ("resolve", format!("localhost={}", tls_server.addr)),
+            ("verify", tls.ca_path.display().to_string()),
+        ];
+        o.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        (&tls_server, settings(&o))
+    };
+    let http = |extra: &[(&str, &str)]| {
+        let mut o = vec![("endpoint_url", format!("http://127.0.0.1:{}", plain_server.addr.port()))];
+        o.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        (&plain_server, settings(&o))
+    };
+    const SIGNED: bool = true;
+    const UNSIGNED: bool = false;
+    let cases = [
+        (
+            "https, auto, a provider that takes checksums",
+            https(&[("provider", "minio")]),
+            UNSIGNED,
+            true,
+        ),
+        (
+            "https, auto, a provider that does not",
+            https(&[("provider", "rustfs")]),
+            UNSIGNED,
+            false,
+        ),
+        ("https, auto, an unknown service", https(&[]), UNSIGNED, false),
+        (
+            "https, always",
+            https(&[("provider", "minio"), ("payload_signing", "always")]),
+            SIGNED,
+            false,
+        ),
+        (
+            "https, payload_signing_enabled in client_config",
+            https(&[("client_config", r#"{"s3": {"payload_signing_enabled": true}}"#)]),
+            SIGNED,
+            false,
+        ),
+        ("http, auto", http(&[("provider", "minio")]), SIGNED, false),
+        (
+            "http, never",
+            http(&[("provider", "minio"), ("payload_signing", "never")]),
+            UNSIGNED,
+            true,
+        ),
+        (
+            "http, always, with when_supported checksums",
+            http(&[("request_checksum_calculation", "when_supported")]),
+            SIGNED,
+            true,
+        ),
+    ];
+    let mut created = std::collections::HashSet::new();
+    for (i, (case, (server, s), signed, checksum)) in cases.into_iter().enumerate() {
+        let client = Client::new(&s).unwrap();
+        if created.insert(server.addr) {
+            client.create_bucket().await.unwrap();
+        }
+        // One PutObject, and a multipart upload of two parts.
+        let key = format!("payload/{i}");
+        client
+            .put_object(&key, Body::from(format!("case {case}")), &ObjectParameters::new())
+            .await
+            .unwrap();
+        let big = vec![b'p'; 6 * 1024 * 1024];
+        let parts = UploadOptions {
+            part_size: Some(5 * 1024 * 1024),
+            threshold: Some(5 * 1024 * 1024),
+            ..UploadOptions::default()
+        };
+        let mut upload = Upload::new(&client, &format!("{key}-big"), parts).unwrap();
+        upload.write(&big).await.unwrap();
+        upload.finish().await.unwrap();
+        let got = client
+            .get_object(&format!("{key}-big"), None)
+            .await
+            .unwrap()
+            .body
+            .collect(8 << 20)
+            .await
+            .unwrap();
+        assert_eq!(got.len(), big.len(), "{case}");
+        let seen = server.payloads();
+        let last = &seen[seen.len() - 3..];
+        assert_eq!(
+            last.iter().map(|p| p.0).collect::<Vec<_>>(),
+            ["PutObject", "UploadPart", "UploadPart"],
+            "{case}"
+        );
+        for (operation, hash, crc) in last {
+            if signed {
+                assert!(
+                    hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+                    "{case}: {operation} {hash}"
+                );
+            } else {
+                assert_eq!(hash, "UNSIGNED-PAYLOAD", "{case}: {operation}");
+            }
+            assert_eq!(crc.is_some(), checksum, "{case}: {operation} {crc:?}");
+        }
+    }
+}

@@ -11,8 +11,8 @@ use http::{HeaderValue, Method, Response, StatusCode, Uri};
 
 use crate::ServiceError;
 use crate::config::{
-    AddressingStyle, ChecksumPolicy, Endpoint, ListObjectsVersion, ObjectParameters, Settings, SignatureVersion,
-    TransferConfig,
+    AddressingStyle, ChecksumPolicy, Endpoint, ListObjectsVersion, ObjectParameters, PayloadSigning, Settings,
+    SignatureVersion, TransferConfig,
 };
 use crate::credentials::{self, Credentials, ProvideCredentials, StaticProvider};
 use crate::error::{Error, ErrorKind, Result};
@@ -59,6 +59,10 @@ pub struct ClientOptions {
     pub addressing_style: AddressingStyle,
     /// Signature version.
     pub signature_version: SignatureVersion,
+    /// Whether SigV4 signs request bodies (see [`PayloadSigning`]).
+    pub payload_signing: PayloadSigning,
+    /// Whether uploads with `UNSIGNED-PAYLOAD` carry a CRC32 checksum.
+    pub unsigned_payload_checksum: bool,
     /// Checksum policy.
     pub checksum_policy: ChecksumPolicy,
     /// ListObjects version.
@@ -92,6 +96,8 @@ impl ClientOptions {
             use_dualstack_endpoint: s.effective_use_dualstack_endpoint(),
             addressing_style: s.effective_addressing_style(),
             signature_version: s.effective_signature_version(),
+            payload_signing: s.effective_payload_signing(),
+            unsigned_payload_checksum: s.effective_unsigned_payload_checksum(),
             checksum_policy: s.effective_checksum_policy(),
             list_objects_version: s.effective_list_objects_version(),
             conditional_writes: s.effective_conditional_writes(),
@@ -500,9 +506,21 @@ impl Client {
         }
     }
 
-    /// Whether uploads carry a CRC32 checksum (`when_supported`).
+    /// Whether uploads carry a CRC32 checksum: always with `when_supported`, and where their
+    /// payload goes unsigned and the service takes one.
     pub(crate) fn crc32(&self) -> bool {
-        self.inner.options.checksum_policy == ChecksumPolicy::WhenSupported
+        let options = &self.inner.options;
+        options.checksum_policy == ChecksumPolicy::WhenSupported
+            || (options.unsigned_payload_checksum && !self.signs_payload())
+    }
+
+    /// Whether request bodies are signed (their SHA-256 in `x-amz-content-sha256`) rather
+    /// than sent as `UNSIGNED-PAYLOAD`: SigV4 only, and by the payload signing policy for
+    /// the endpoint's scheme.
+    pub(crate) fn signs_payload(&self) -> bool {
+        let options = &self.inner.options;
+        options.signature_version == SignatureVersion::V4
+            && signs_payload(options.payload_signing, self.routing().addressing.endpoint.https)
     }
 
     /// DeleteObject. Deleting a missing key succeeds, as on S3.
@@ -873,6 +891,15 @@ pub struct Presign<'a> {
     pub at: Option<SystemTime>,
     /// The endpoint and style to sign for; the client's own when `None`.
     pub addressing: Option<&'a Addressing>,
+}
+
+/// The payload signing policy's answer for one scheme: `auto` signs over plain HTTP only.
+fn signs_payload(policy: PayloadSigning, https: bool) -> bool {
+    match policy {
+        PayloadSigning::Always => true,
+        PayloadSigning::Never => false,
+        PayloadSigning::Auto => !https,
+    }
 }
 
 /// An open multipart upload, counted by its client until dropped.

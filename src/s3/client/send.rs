@@ -83,8 +83,15 @@ impl Client {
         } = op;
         let query: Vec<(&str, Option<&str>)> = query.iter().map(|(k, v)| (*k, v.as_deref())).collect();
         let query = encode_query(&query);
+        // An empty body's hash is a constant: it is signed whatever the policy, as every
+        // service takes it.
         let payload = match body.as_bytes() {
-            Some(bytes) if self.inner.options.signature_version == SignatureVersion::V4 => PayloadHash::of(bytes),
+            Some(bytes)
+                if self.signs_payload()
+                    || (bytes.is_empty() && self.inner.options.signature_version == SignatureVersion::V4) =>
+            {
+                PayloadHash::of(bytes)
+            }
             _ => PayloadHash::Unsigned,
         };
         #[cfg(feature = "tracing")]

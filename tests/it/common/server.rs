@@ -26,11 +26,27 @@ struct Upload {
     initiated: SystemTime,
 }
 
+/// What an upload request said of its body: its operation, `x-amz-content-sha256` and
+/// `x-amz-checksum-crc32`.
+pub type PayloadHeaders = (&'static str, String, Option<String>);
+
 /// s3s-fs with upload bookkeeping.
 pub struct Tracked {
     fs: s3s_fs::FileSystem,
     root: std::path::PathBuf,
     uploads: Arc<Mutex<BTreeMap<String, Upload>>>,
+    payloads: Arc<Mutex<Vec<PayloadHeaders>>>,
+}
+
+impl Tracked {
+    fn note_payload<T>(&self, operation: &'static str, req: &S3Request<T>) {
+        let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        self.payloads.lock().unwrap().push((
+            operation,
+            header("x-amz-content-sha256").unwrap_or_default(),
+            header("x-amz-checksum-crc32"),
+        ));
+    }
 }
 
 /// The impl of `S3` for `Tracked`: the listed calls pass through, the rest is written out.
@@ -62,11 +78,19 @@ tracked! {
         list_buckets: ListBucketsInput => ListBucketsOutput;
         list_objects: ListObjectsInput => ListObjectsOutput;
         list_objects_v2: ListObjectsV2Input => ListObjectsV2Output;
-        put_object: PutObjectInput => PutObjectOutput;
-        upload_part: UploadPartInput => UploadPartOutput;
         upload_part_copy: UploadPartCopyInput => UploadPartCopyOutput;
         list_parts: ListPartsInput => ListPartsOutput;
     ;
+
+    async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+        self.note_payload("PutObject", &req);
+        self.fs.put_object(req).await
+    }
+
+    async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+        self.note_payload("UploadPart", &req);
+        self.fs.upload_part(req).await
+    }
 
     async fn create_multipart_upload(
         &self,
@@ -134,6 +158,7 @@ tracked! {
 /// A running in-process server.
 pub struct Server {
     pub addr: SocketAddr,
+    payloads: Arc<Mutex<Vec<PayloadHeaders>>>,
     _dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<()>,
 }
@@ -210,10 +235,12 @@ impl Server {
         let fs = s3s_fs::FileSystem::new(dir.path()).expect("s3s-fs");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
+        let payloads: Arc<Mutex<Vec<PayloadHeaders>>> = Arc::default();
         let tracked = Tracked {
             fs,
             root: dir.path().to_owned(),
             uploads: Arc::default(),
+            payloads: payloads.clone(),
         };
         let mut b = s3s::service::S3ServiceBuilder::new(tracked);
         b.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
@@ -247,10 +274,20 @@ impl Server {
                 });
             }
         });
-        Server { addr, _dir: dir, task }
+        Server {
+            addr,
+            payloads,
+            _dir: dir,
+            task,
+        }
     }
 
     /// Directory of the stored data.
+    /// What each PutObject and UploadPart received said of its body, in order.
+    pub fn payloads(&self) -> Vec<PayloadHeaders> {
+        self.payloads.lock().unwrap().clone()
+    }
+
     pub fn root(&self) -> &std::path::Path {
         self._dir.path()
     }

@@ -7,10 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cache::CachedProvider;
+#[cfg(feature = "credentials-container")]
 use super::container::ContainerProvider;
 use super::env::EnvironmentProvider;
+#[cfg(feature = "credentials-imds")]
 use super::imds::ImdsProvider;
+#[cfg(feature = "credentials-profile")]
 use super::profile::{ProfileNotFound, ProfileProvider};
+#[cfg(feature = "credentials-profile")]
 use super::web_identity::WebIdentityProvider;
 use super::{BoxFuture, Credentials, ProvideCredentials, StaticProvider};
 use crate::config::{GlobalSource, Settings};
@@ -100,7 +104,13 @@ impl CredentialsChain {
 }
 
 fn is_profile_not_found(e: &Error) -> bool {
-    std::error::Error::source(e).is_some_and(|s| s.is::<ProfileNotFound>())
+    #[cfg(feature = "credentials-profile")]
+    return std::error::Error::source(e).is_some_and(|s| s.is::<ProfileNotFound>());
+    #[cfg(not(feature = "credentials-profile"))]
+    return {
+        let _ = e;
+        false
+    };
 }
 
 impl ProvideCredentials for CredentialsChain {
@@ -140,6 +150,14 @@ pub fn http_config(settings: &Settings) -> HttpConfig {
 #[derive(Clone)]
 pub struct DefaultChain {
     env: Arc<dyn GlobalSource>,
+    #[cfg_attr(
+        not(any(
+            feature = "credentials-profile",
+            feature = "credentials-container",
+            feature = "credentials-imds"
+        )),
+        allow(dead_code)
+    )]
     http: HttpClient,
     home: Option<PathBuf>,
     sts_endpoint: Option<String>,
@@ -212,6 +230,7 @@ impl DefaultChain {
         self
     }
 
+    #[cfg(feature = "credentials-container")]
     fn container(&self) -> ContainerProvider {
         let c = ContainerProvider::new(self.env.clone(), self.http.clone());
         match &self.container_base {
@@ -220,6 +239,7 @@ impl DefaultChain {
         }
     }
 
+    #[cfg(feature = "credentials-imds")]
     fn imds(&self) -> ImdsProvider {
         let mut i = ImdsProvider::new(self.env.clone(), self.http.clone());
         if let Some(e) = &self.imds_endpoint {
@@ -231,6 +251,7 @@ impl DefaultChain {
         i
     }
 
+    #[cfg(feature = "credentials-profile")]
     fn profile(&self, name: Option<&str>) -> ProfileProvider {
         let mut p = match name {
             Some(n) => ProfileProvider::named(self.env.clone(), self.http.clone(), n),
@@ -242,7 +263,11 @@ impl DefaultChain {
         if let Some(e) = &self.sts_endpoint {
             p = p.with_sts_endpoint(e.clone());
         }
-        p.with_credential_sources(self.container(), self.imds())
+        #[cfg(feature = "credentials-container")]
+        let p = p.with_container(self.container());
+        #[cfg(feature = "credentials-imds")]
+        let p = p.with_imds(self.imds());
+        p
     }
 
     /// The chain of SPEC §2 for these settings:
@@ -264,22 +289,46 @@ impl DefaultChain {
             .map(str::trim)
             .filter(|n| !n.is_empty())
         {
-            let profile = Arc::new(self.profile(Some(name)));
-            return Arc::new(CachedProvider::new(profile).with_refresh_window(self.refresh_window));
+            #[cfg(feature = "credentials-profile")]
+            return Arc::new(
+                CachedProvider::new(Arc::new(self.profile(Some(name)))).with_refresh_window(self.refresh_window),
+            );
+            #[cfg(not(feature = "credentials-profile"))]
+            return Arc::new(Unavailable(format!(
+                "session_profile `{name}` needs the crate's `credentials-profile` feature, which this build leaves out"
+            )));
         }
-        let profile = self.profile(None);
-        let profile_name = format!("profile {}", profile.profile_name());
-        let mut web = WebIdentityProvider::new(self.env.clone(), self.http.clone());
-        if let Some(e) = &self.sts_endpoint {
-            web = web.with_sts_endpoint(e.clone());
-        }
-        let chain = CredentialsChain::new()
-            .push("environment", Arc::new(EnvironmentProvider::new(self.env.clone())))
-            .push(profile_name, Arc::new(profile))
-            .push("web identity", Arc::new(web))
-            .push("container", Arc::new(self.container()))
-            .push("instance metadata", Arc::new(self.imds()));
+        let chain = CredentialsChain::new().push("environment", Arc::new(EnvironmentProvider::new(self.env.clone())));
+        #[cfg(feature = "credentials-profile")]
+        let chain = {
+            let profile = self.profile(None);
+            let profile_name = format!("profile {}", profile.profile_name());
+            let mut web = WebIdentityProvider::new(self.env.clone(), self.http.clone());
+            if let Some(e) = &self.sts_endpoint {
+                web = web.with_sts_endpoint(e.clone());
+            }
+            chain
+                .push(profile_name, Arc::new(profile))
+                .push("web identity", Arc::new(web))
+        };
+        #[cfg(feature = "credentials-container")]
+        let chain = chain.push("container", Arc::new(self.container()));
+        #[cfg(feature = "credentials-imds")]
+        let chain = chain.push("instance metadata", Arc::new(self.imds()));
         Arc::new(CachedProvider::new(Arc::new(chain)).with_refresh_window(self.refresh_window))
+    }
+}
+
+/// A source this build leaves out, asked for by the settings: its error says which feature.
+#[cfg(not(feature = "credentials-profile"))]
+#[derive(Debug)]
+struct Unavailable(String);
+
+#[cfg(not(feature = "credentials-profile"))]
+impl ProvideCredentials for Unavailable {
+    fn provide(&self) -> BoxFuture<'_, Result<Credentials>> {
+        let message = self.0.clone();
+        Box::pin(async move { Err(Error::new(ErrorKind::InvalidSetting, message)) })
     }
 }
 
@@ -369,5 +418,54 @@ mod tests {
         assert!(c.proxies.https.is_none());
         assert!(matches!(c.verify, crate::config::Verify::Default));
         assert!(c.connect_timeout <= Duration::from_secs(1));
+    }
+
+    /// The chain holds the sources this build has, in SPEC §2's order; a `session_profile`
+    /// in a build without profiles is a setting error that names the feature.
+    #[tokio::test]
+    async fn the_default_chain_has_the_sources_the_build_has() {
+        use std::collections::HashMap;
+        let env: Arc<dyn GlobalSource> = Arc::new(HashMap::<String, String>::new());
+        let http = HttpClient::new(&HttpConfig::default()).unwrap();
+        let settings = Settings::builder()
+            .option("bucket_name", "b-1")
+            .no_globals()
+            .build()
+            .unwrap();
+        let chain = DefaultChain::new(env.clone(), http.clone())
+            .home("/nonexistent")
+            .build(&settings);
+        let mut expected = vec!["environment"];
+        if cfg!(feature = "credentials-profile") {
+            expected.extend(["profile default", "web identity"]);
+        }
+        if cfg!(feature = "credentials-container") {
+            expected.push("container");
+        }
+        if cfg!(feature = "credentials-imds") {
+            expected.push("instance metadata");
+        }
+        let debug = format!("{chain:?}");
+        for source in &expected {
+            assert!(debug.contains(&format!("{source:?}")), "{source} in {debug}");
+        }
+        let named = Settings::builder()
+            .option("bucket_name", "b-1")
+            .option("session_profile", "ci")
+            .no_globals()
+            .build()
+            .unwrap();
+        let e = DefaultChain::new(env, http)
+            .home("/nonexistent")
+            .build(&named)
+            .provide()
+            .await
+            .unwrap_err();
+        if cfg!(feature = "credentials-profile") {
+            assert_eq!(e.kind(), ErrorKind::NoCredentials, "{e}");
+        } else {
+            assert_eq!(e.kind(), ErrorKind::InvalidSetting, "{e}");
+            assert!(e.to_string().contains("credentials-profile"), "{e}");
+        }
     }
 }

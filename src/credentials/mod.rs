@@ -22,40 +22,57 @@
 
 mod cache;
 mod chain;
+#[cfg(feature = "credentials-container")]
 mod container;
 mod env;
+#[cfg(feature = "credentials-imds")]
 mod imds;
+#[cfg(feature = "credentials-profile")]
 mod process;
+#[cfg(feature = "credentials-profile")]
 mod profile;
+#[cfg(feature = "credentials-profile")]
 mod sts;
 mod util;
+#[cfg(feature = "credentials-profile")]
 mod web_identity;
 
 pub use cache::{CachedProvider, REFRESH_WINDOW};
 pub use chain::{CredentialsChain, DefaultChain, default_chain, http_config};
+#[cfg(feature = "credentials-container")]
 pub use container::{ContainerProvider, ECS_HOST};
 pub use env::EnvironmentProvider;
+#[cfg(feature = "credentials-imds")]
 pub use imds::{IMDS_ENDPOINT, IMDS_ENDPOINT_IPV6, ImdsProvider};
+#[cfg(feature = "credentials-profile")]
 pub use process::{PROCESS_TIMEOUT, ProcessProvider};
+#[cfg(feature = "credentials-profile")]
 pub use profile::{ProfileNotFound, ProfileProvider};
+#[cfg(feature = "credentials-profile")]
 pub use web_identity::WebIdentityProvider;
 
 /// Pure parsers of the credential documents, for tests and fuzzing. Malformed or hostile
 /// input is an [`ErrorKind::InvalidResponse`] error, never a panic.
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod parse {
+    #[cfg(feature = "credentials-profile")]
     use super::Credentials;
 
+    #[cfg(feature = "credentials-container")]
     pub use super::container::parse as container;
+    #[cfg(feature = "credentials-imds")]
     pub use super::imds::{parse as instance_metadata, parse_role_name as instance_metadata_role};
+    #[cfg(feature = "credentials-profile")]
     pub use super::process::parse as credential_process;
 
     /// The reply of STS `AssumeRole` (an `<ErrorResponse>` is the service error it reports).
+    #[cfg(feature = "credentials-profile")]
     pub fn sts_assume_role(xml: &[u8]) -> crate::Result<Credentials> {
         super::sts::parse_credentials("AssumeRole", xml)
     }
 
     /// The reply of STS `AssumeRoleWithWebIdentity`.
+    #[cfg(feature = "credentials-profile")]
     pub fn sts_web_identity(xml: &[u8]) -> crate::Result<Credentials> {
         super::sts::parse_credentials("AssumeRoleWithWebIdentity", xml)
     }

@@ -25,7 +25,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+#[cfg(feature = "credentials-container")]
 use super::container::ContainerProvider;
+#[cfg(feature = "credentials-imds")]
 use super::imds::ImdsProvider;
 use super::process::{self, PROCESS_TIMEOUT};
 use super::sts::{self, AssumeRoleParams};
@@ -302,7 +304,9 @@ pub struct ProfileProvider {
     sts_endpoint: Option<String>,
     sts_timeout: Duration,
     process_timeout: Duration,
+    #[cfg(feature = "credentials-container")]
     container: ContainerProvider,
+    #[cfg(feature = "credentials-imds")]
     imds: ImdsProvider,
 }
 
@@ -329,7 +333,9 @@ impl ProfileProvider {
     /// The profile `name` (the `session_profile` setting); its absence is an error.
     pub fn named(env: Arc<dyn GlobalSource>, http: HttpClient, name: impl Into<String>) -> Self {
         ProfileProvider {
+            #[cfg(feature = "credentials-container")]
             container: ContainerProvider::new(env.clone(), http.clone()),
+            #[cfg(feature = "credentials-imds")]
             imds: ImdsProvider::new(env.clone(), http.clone()),
             env,
             http,
@@ -367,8 +373,21 @@ impl ProfileProvider {
     }
 
     /// The providers of `credential_source = EcsContainer` and `Ec2InstanceMetadata`.
-    pub fn with_credential_sources(mut self, container: ContainerProvider, imds: ImdsProvider) -> Self {
+    #[cfg(all(feature = "credentials-container", feature = "credentials-imds"))]
+    pub fn with_credential_sources(self, container: ContainerProvider, imds: ImdsProvider) -> Self {
+        self.with_container(container).with_imds(imds)
+    }
+
+    /// The provider of `credential_source = EcsContainer`.
+    #[cfg(feature = "credentials-container")]
+    pub fn with_container(mut self, container: ContainerProvider) -> Self {
         self.container = container;
+        self
+    }
+
+    /// The provider of `credential_source = Ec2InstanceMetadata`.
+    #[cfg(feature = "credentials-imds")]
+    pub fn with_imds(mut self, imds: ImdsProvider) -> Self {
         self.imds = imds;
         self
     }
@@ -451,8 +470,19 @@ impl ProfileProvider {
                     sts::call(&self.http, request, "AssumeRole", self.sts_timeout).await
                 }
                 Plan::Source(CredentialSource::Environment) => env::from_env(&*self.env),
+                #[cfg(feature = "credentials-container")]
                 Plan::Source(CredentialSource::EcsContainer) => self.container.provide().await,
+                #[cfg(feature = "credentials-imds")]
                 Plan::Source(CredentialSource::Ec2InstanceMetadata) => self.imds.provide().await,
+                #[cfg(not(all(feature = "credentials-container", feature = "credentials-imds")))]
+                Plan::Source(source) => Err(setting_error(format!(
+                    "credential_source = {source:?} needs the crate's `credentials-{}` feature, which this build leaves out",
+                    if *source == CredentialSource::EcsContainer {
+                        "container"
+                    } else {
+                        "imds"
+                    }
+                ))),
             }
         })
     }

@@ -110,9 +110,9 @@ pub use storage::names;
 #[cfg(all(doctest, feature = "blocking"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
-pub use storage::{
-    Content, FileSystemStorage, S3File, S3ManifestStaticStorage, S3StaticStorage, S3Storage, Storage, UrlOptions,
-};
+#[cfg(feature = "manifest")]
+pub use storage::S3ManifestStaticStorage;
+pub use storage::{Content, FileSystemStorage, S3File, S3StaticStorage, S3Storage, Storage, UrlOptions};
 
 pub use config::Settings;
 pub use error::{Error, ErrorKind, Result, ServiceError};

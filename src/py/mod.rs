@@ -7,9 +7,16 @@
 mod fnmatch;
 mod path;
 mod text;
+// Only the static-file manifest reads URLs.
+#[cfg(feature = "manifest")]
 mod url;
 
 pub(crate) use fnmatch::fnmatchcase;
-pub(crate) use path::{all_suffixes, basename, dirname, has_parent_part, join, normpath, split, splitext};
-pub(crate) use text::{drop_last_chars, is_word, isspace, len, strip};
+#[cfg(feature = "manifest")]
+pub(crate) use path::dirname;
+pub(crate) use path::{all_suffixes, basename, has_parent_part, join, normpath, split, splitext};
+#[cfg(feature = "manifest")]
+pub(crate) use text::strip;
+pub(crate) use text::{drop_last_chars, is_word, isspace, len};
+#[cfg(feature = "manifest")]
 pub(crate) use url::{unquote, urldefrag, urlsplit, urlunsplit};

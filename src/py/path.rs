@@ -52,6 +52,7 @@ pub(crate) fn split(path: &str) -> (&str, &str) {
 }
 
 /// `posixpath.dirname`.
+#[cfg(feature = "manifest")]
 pub(crate) fn dirname(path: &str) -> &str {
     split(path).0
 }
@@ -130,6 +131,7 @@ mod tests {
             .map(|p| normpath(p))
             .collect();
         assert_eq!(normalized, [".", "//b", "/a", "../b", "/a", "a/b", "a/b"]);
+        #[cfg(feature = "manifest")]
         assert_eq!((dirname("a/b/c"), dirname("c"), dirname("/c")), ("a/b", "", "/"));
         assert_eq!(join("css", "../img/x.png"), "css/../img/x.png");
         assert_eq!(splitext("..x"), ("..x", ""));

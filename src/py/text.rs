@@ -19,6 +19,7 @@ pub(crate) fn isspace(c: char) -> bool {
 }
 
 /// `str.strip()`.
+#[cfg(feature = "manifest")]
 pub(crate) fn strip(s: &str) -> &str {
     s.trim_matches(isspace)
 }

@@ -7,12 +7,14 @@
 pub mod collect;
 pub(crate) mod content_type;
 pub(crate) mod gzip;
+#[cfg(feature = "manifest")]
 pub mod manifest;
 pub mod names;
 
 mod content;
 mod file;
 mod fs;
+#[cfg(feature = "manifest")]
 mod manifest_storage;
 mod s3;
 mod url;
@@ -26,6 +28,7 @@ use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite};
 pub use content::Content;
 pub use file::{OpenMode, S3File};
 pub use fs::{FileSystemStorage, LocalFile};
+#[cfg(feature = "manifest")]
 pub use manifest_storage::{PostProcessReport, S3ManifestStaticStorage};
 pub use s3::{ObjectParametersHook, S3StaticStorage, S3Storage, S3StorageBuilder};
 pub use url::UrlOptions;
@@ -262,6 +265,7 @@ storage_by_inherent_methods!(S3Storage);
 storage_by_inherent_methods!(FileSystemStorage);
 storage_by_inherent_methods!(S3StaticStorage, S3Storage, |s| s.storage());
 // Its URLs go through the manifest.
+#[cfg(feature = "manifest")]
 storage_by_inherent_methods!(S3ManifestStaticStorage, S3Storage, |s| s.storage(), url: S3ManifestStaticStorage::url);
 
 /// The name `save` starts from: the one given, else the content's own (Django's

@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 DATE=${DATE:-$(date -u +%Y-%m-%d)}
 OUT=${OUT:-results/$DATE-sizes}
-PROGRAMS=${PROGRAMS:-"bare floor-tls storages-s3 storages-s3-http object_store aws-sdk-s3"}
+PROGRAMS=${PROGRAMS:-"bare floor-tls storages-s3 storages-s3-storage storages-s3-http object_store aws-sdk-s3"}
 JOBS=${CARGO_BUILD_JOBS:-2}
 
 CARGO_BUILD_JOBS=$JOBS cargo build --release --quiet --bin server
@@ -81,6 +81,8 @@ if ours and "floor-tls" in by:
     targets["size_vs_floor_tls"] = ours["binary_bytes"] / by["floor-tls"]["binary_bytes"]
     targets["packages_over_floor_tls"] = ours["packages"] - by["floor-tls"]["packages"]
     targets["build_vs_floor_tls"] = ours["build_s"] / by["floor-tls"]["build_s"]
+    if "storages-s3-storage" in by:
+        targets["storage_size_vs_floor_tls"] = by["storages-s3-storage"]["binary_bytes"] / by["floor-tls"]["binary_bytes"]
 if targets:
     md.append("")
     if "size_vs_aws_sdk_s3" in targets:
@@ -94,6 +96,9 @@ if targets:
         md.append(f"- storages-s3 / floor-tls binary: {v:.2f} (target ≤ 1.2: {'met' if v <= 1.2 else 'not met'})")
         v = targets["build_vs_floor_tls"]
         md.append(f"- storages-s3 / floor-tls clean build: {v:.2f} (target ≤ 1.3: {'met' if v <= 1.3 else 'not met'})")
+        if "storage_size_vs_floor_tls" in targets:
+            v = targets["storage_size_vs_floor_tls"]
+            md.append(f"- S3Storage program / floor-tls binary: {v:.2f} (target ≤ 1.35: {'met' if v <= 1.35 else 'not met'})")
         v = targets["packages_over_floor_tls"]
         md.append(f"- storages-s3 packages over floor-tls: {v:+d} (target ≤ +20: {'met' if v <= 20 else 'not met'})")
 json.dump({"rows": rows, "targets": targets}, open(sys.argv[2] + ".json", "w"), indent=1)

@@ -74,7 +74,7 @@ pub use object_parameters::ObjectParameters;
 pub(crate) use object_parameters::{OBJECT_PARAMETERS, ParamUse};
 pub use provider::ProviderDefaults;
 pub use secret::Secret;
-pub(crate) use shared_file::{ProfileConfig, S3Section, expand_home, home_dir};
+pub(crate) use shared_file::{ProfileConfig, S3Section, expand_home, home_dir, var};
 pub use table::{Origin, SETTINGS, SettingInfo, SettingKey, Settings};
 pub use values::{
     AddressingStyle, ChecksumPolicy, ClientConfig, ListObjectsVersion, PayloadSigning, Provider, RetriesConfig,

@@ -25,7 +25,7 @@ use crate::error::{Error, ErrorKind, Result};
 const MAX_FILE: u64 = 1024 * 1024;
 
 /// A variable of the global source; set-but-blank counts as unset.
-fn var(env: &dyn GlobalSource, name: &str) -> Option<String> {
+pub(crate) fn var(env: &dyn GlobalSource, name: &str) -> Option<String> {
     env.get(name).filter(|v| !v.trim().is_empty())
 }
 

@@ -22,18 +22,12 @@ use http::{Request, StatusCode};
 use serde_json::{Map, Value};
 
 use super::Credentials;
-use crate::config::GlobalSource;
-pub(crate) use crate::config::{expand_home, home_dir};
+pub(crate) use crate::config::{expand_home, home_dir, var};
 use crate::error::{Error, ErrorKind, Result, ServiceError};
 use crate::http::{Body, HttpClient};
 
 /// Largest reply body a credential service may send (STS replies are ~2 KiB, metadata ~1 KiB).
 pub(crate) const MAX_REPLY: usize = 256 * 1024;
-
-/// A variable of the environment; set-but-empty (or blank) counts as unset.
-pub(crate) fn var(env: &dyn GlobalSource, name: &str) -> Option<String> {
-    env.get(name).filter(|v| !v.trim().is_empty())
-}
 
 /// An RFC 3339 time stamp (`2026-01-02T03:04:05Z`, fractions and offsets allowed).
 pub(crate) fn parse_timestamp(text: &str) -> Option<SystemTime> {

@@ -519,8 +519,9 @@ impl Client {
     /// the endpoint's scheme.
     pub(crate) fn signs_payload(&self) -> bool {
         let options = &self.inner.options;
-        options.signature_version == SignatureVersion::V4
-            && signs_payload(options.payload_signing, self.routing().addressing.endpoint.https)
+        // The scheme is the configured one: following a bucket's region changes the host only.
+        let https = options.endpoint.as_ref().map_or(options.use_ssl, |e| e.https);
+        options.signature_version == SignatureVersion::V4 && signs_payload(options.payload_signing, https)
     }
 
     /// DeleteObject. Deleting a missing key succeeds, as on S3.

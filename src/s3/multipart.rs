@@ -3,10 +3,12 @@
 //! refuses unequal parts), at most `max_concurrency` in flight.
 //!
 //! Memory stays within `part_size x (max_concurrency + 1)` (or the threshold, if larger,
-//! before the first part). Any failure aborts the upload, and so does dropping an
+//! before the first part). A part's buffer is taken back once the part is sent and filled
+//! again: a long upload faults its memory in once, not once per part. Any failure aborts the upload, and so does dropping an
 //! [`Upload`] that was not finished: no part is left behind on the server.
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
@@ -63,6 +65,43 @@ pub fn part_size_for(size: Option<u64>, part_size: u64) -> u64 {
     p.min(MAX_PART_SIZE)
 }
 
+/// Part buffers sent and free to fill again: at most `max_concurrency + 1`, which is all an
+/// upload ever holds at once, and dropped with the upload.
+#[derive(Default)]
+struct Spare {
+    buffers: Mutex<Vec<BytesMut>>,
+}
+
+impl Spare {
+    /// An empty buffer of `capacity` bytes, a spare one when there is one.
+    fn take(&self, capacity: usize) -> BytesMut {
+        let spare = self.buffers.lock().ok().and_then(|mut b| b.pop());
+        match spare {
+            Some(mut buf) if buf.capacity() >= capacity => {
+                buf.clear();
+                buf
+            }
+            _ => BytesMut::with_capacity(capacity),
+        }
+    }
+
+    /// Takes a sent part's buffer back, if nothing else holds it (a retry that is still
+    /// being dropped, say) and there is room.
+    fn give(&self, part: Bytes, capacity: usize, keep: usize) {
+        let Ok(buf) = part.try_into_mut() else {
+            return;
+        };
+        if buf.capacity() != capacity {
+            return;
+        }
+        if let Ok(mut buffers) = self.buffers.lock()
+            && buffers.len() < keep
+        {
+            buffers.push(buf);
+        }
+    }
+}
+
 struct Multipart {
     upload_id: String,
     /// Counts the upload as open in its client until it is completed or aborted.
@@ -103,6 +142,7 @@ pub struct Upload {
     threshold: u64,
     max_concurrency: usize,
     buf: BytesMut,
+    spare: Arc<Spare>,
     /// The announced size reaches the threshold: the upload will go multipart.
     expect_multipart: bool,
     written: u64,
@@ -141,6 +181,7 @@ impl Upload {
             threshold,
             max_concurrency: transfer.max_concurrency.max(1),
             buf: BytesMut::new(),
+            spare: Arc::default(),
             written: 0,
             multipart: None,
             state: State::Open,
@@ -206,12 +247,11 @@ impl Upload {
             // keep the whole allocation alive while it uploads. Once parts are certain, each
             // buffer is a whole part from the start: doubling would copy every byte about
             // twice more and fault in fresh pages at every step.
-            let capacity = if self.multipart.is_some() || self.expect_multipart {
-                limit
+            let mut grown = if self.multipart.is_some() || self.expect_multipart {
+                self.spare.take(limit)
             } else {
-                (self.buf.capacity() * 2).max(needed).max(64 * 1024).min(limit)
+                BytesMut::with_capacity((self.buf.capacity() * 2).max(needed).max(64 * 1024).min(limit))
             };
-            let mut grown = BytesMut::with_capacity(capacity);
             grown.extend_from_slice(&self.buf);
             self.buf = grown;
         }
@@ -234,8 +274,15 @@ impl Upload {
 
     async fn flush_full_parts(&mut self) -> Result<()> {
         while self.buf.len() >= self.part_size {
-            let part = self.buf.split_to(self.part_size).freeze();
-            self.send_part(part).await?;
+            // A buffer that is exactly one part goes whole, so that it alone holds its
+            // allocation and can come back; a larger one (the threshold's, before the
+            // upload went multipart) is split.
+            let part = if self.buf.len() == self.part_size {
+                std::mem::take(&mut self.buf)
+            } else {
+                self.buf.split_to(self.part_size)
+            };
+            self.send_part(part.freeze()).await?;
         }
         Ok(())
     }
@@ -286,8 +333,12 @@ impl Upload {
             mp.upload_id.clone(),
             self.params.clone(),
         );
-        mp.inflight
-            .spawn(async move { client.upload_part(&key, &upload_id, number, data, &sse).await });
+        let (spare, capacity, keep) = (self.spare.clone(), self.part_size, self.max_concurrency + 1);
+        mp.inflight.spawn(async move {
+            let sent = client.upload_part(&key, &upload_id, number, data.clone(), &sse).await;
+            spare.give(data, capacity, keep);
+            sent
+        });
         Ok(())
     }
 
@@ -436,6 +487,32 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sent_part_buffer_is_filled_again_once_nothing_holds_it() {
+        let spare = Spare::default();
+        let mut buf = spare.take(1024);
+        buf.extend_from_slice(&[7; 1024]);
+        let at = buf.as_ptr();
+        let part = buf.freeze();
+        // A retry's copy still holds it: not taken back.
+        let retry = part.clone();
+        spare.give(part.clone(), 1024, 2);
+        assert!(spare.buffers.lock().unwrap().is_empty());
+        drop(retry);
+        spare.give(part, 1024, 2);
+        let again = spare.take(1024);
+        assert_eq!(again.as_ptr(), at);
+        assert!(again.is_empty());
+        assert_eq!(again.capacity(), 1024);
+        // A buffer of another size (a split threshold buffer) is not kept, nor more than
+        // `keep` buffers.
+        spare.give(Bytes::from(vec![0; 512]), 1024, 2);
+        for _ in 0..3 {
+            spare.give(BytesMut::with_capacity(1024).freeze(), 1024, 2);
+        }
+        assert_eq!(spare.buffers.lock().unwrap().len(), 2);
+    }
 
     #[test]
     fn parts_grow_to_fit_ten_thousand() {

@@ -412,6 +412,41 @@ async fn multipart_upload_in_equal_parts(style: Style) {
     );
 }
 
+/// One part in flight at a time: from the third part on, each part is filled in the
+/// buffer of a part already sent. Every part must hold its own bytes, and the short last
+/// part none of the longer part its buffer held before.
+async fn parts_refilled_in_sent_buffers_keep_their_bytes(style: Style) {
+    let bed = Bed::new().await;
+    let client = bed
+        .client_with(
+            "refilled",
+            style,
+            &[(
+                "transfer_config",
+                r#"{"multipart_threshold": 5242880, "multipart_chunksize": 5242880, "max_concurrency": 1}"#,
+            )],
+        )
+        .await;
+    let body = data(5 * 5 * MIB + 77, 11);
+    let mut upload = Upload::new(&client, "refilled.bin", UploadOptions::default()).unwrap();
+    for piece in body.chunks(MIB + 3) {
+        upload.write(piece).await.unwrap();
+    }
+    let outcome = upload.finish().await.unwrap();
+    assert_eq!(outcome.parts, 6);
+    assert_eq!(outcome.size, body.len() as u64);
+    let got = client
+        .get_object("refilled.bin", None)
+        .await
+        .unwrap()
+        .body
+        .collect(64 * MIB)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), body.len());
+    assert!(got[..] == body[..], "multipart content differs");
+}
+
 async fn small_upload_is_one_put(style: Style) {
     let bed = Bed::new().await;
     let client = bed.client("smallput", style).await;
@@ -794,6 +829,7 @@ both_styles!(
     delete_objects_in_batches_of_1000,
     delete_objects_without_bulk_delete,
     multipart_upload_in_equal_parts,
+    parts_refilled_in_sent_buffers_keep_their_bytes,
     small_upload_is_one_put,
     upload_of_a_stream_of_unknown_length,
     a_failing_stream_aborts_the_upload,

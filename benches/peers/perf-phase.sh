@@ -4,7 +4,8 @@
 # phase's own line appears; then prints the top symbols (self time).
 #
 #   bash benches/peers/perf-phase.sh storages-s3 stream_get [perf.data]
-# PEERS_* size variables pass through (e.g. PEERS_SMALL_N=5000 for the 64 KiB phases).
+# PEERS_* size variables pass through (e.g. PEERS_SMALL_N=5000 for the 64 KiB phases);
+# SCHEME=tls profiles the HTTPS run (the server's CA given to the client).
 set -euo pipefail
 cd "$(dirname "$0")"
 CLIENT=$1 PHASE=$2 DATA_OUT=${3:-/tmp/perf-$1-$2.data}
@@ -21,12 +22,18 @@ cleanup() {
     rm -rf "$DATA" "$WORK"
 }
 trap cleanup EXIT
+proto=http ca=""
+if [ "${SCHEME:-http}" = tls ]; then
+    proto=https ca="$WORK/ca.pem"
+    export PEERS_TLS_DIR="$WORK"
+fi
 target/release/server "$DATA" > "$WORK/server.out" 2>&1 &
 SERVER_PID=$!
+unset PEERS_TLS_DIR
 for _ in $(seq 100); do grep -q READY "$WORK/server.out" 2>/dev/null && break; sleep 0.1; done
 read -r _ S3_ADDR STATS_ADDR < "$WORK/server.out"
 mkdir "$DATA/peers-perf"
-RUST_BACKTRACE=0 PEERS_ENDPOINT="http://$S3_ADDR" PEERS_BUCKET=peers-perf PEERS_SERVER_PID="$SERVER_PID" \
+RUST_BACKTRACE=0 PEERS_ENDPOINT="$proto://$S3_ADDR" PEERS_CA_FILE="$ca" PEERS_BUCKET=peers-perf PEERS_SERVER_PID="$SERVER_PID" \
     PEERS_STATS_ADDR="$STATS_ADDR" "target/release/client-$CLIENT" > "$WORK/client.out" &
 CLIENT_PID=$!
 if [ -n "$prev" ]; then

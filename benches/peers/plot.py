@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Draws results/peers.png from a results/<date>.json of run.sh: per phase, client CPU
-(s per GiB on data phases, s per 1,000 requests on list/delete) and throughput, one bar per
-client, medians with min–max whiskers.
+"""Draws results/peers.png from a results/<date>-tls.json of run.sh (and
+results/peers-http.png from an -http one): per phase, client CPU (s per GiB on data phases,
+s per 1,000 requests on list/delete) and throughput, one bar per client, medians with
+min–max whiskers.
 
-    python3 benches/peers/plot.py [results/<date>.json]
+    python3 benches/peers/plot.py [results/<date>-<scheme>.json]   # default: the newest -tls run
 
 Runs itself inside benches/peers/.venv (created on first use with a pinned matplotlib).
 """
@@ -32,11 +33,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 BYTE_PHASES = ["put_64k", "get_64k", "put_1m", "get_1m", "multipart_put", "stream_get"]
 REQ_PHASES = ["list", "delete"]
-COLORS = {"storages-s3": "#2b7a3d", "aws-sdk-s3": "#e08a1e", "aws-sdk-s3+crc32": "#b35806", "object_store": "#3b6db3"}
+COLORS = {"storages-s3": "#2b7a3d", "storages-s3+crc32": "#7fbf7b", "aws-sdk-s3": "#e08a1e", "aws-sdk-s3+crc32": "#b35806", "object_store": "#3b6db3"}
 
 
 def main():
-    runs = [f for f in glob.glob(os.path.join(HERE, "results", "*.json")) if not f.endswith("-sizes.json")]
+    runs = glob.glob(os.path.join(HERE, "results", "*-tls.json"))
     src = sys.argv[1] if len(sys.argv) > 1 else max(runs, key=os.path.getmtime)
     data = json.load(open(src))
     summary = data["summary"]
@@ -67,10 +68,11 @@ def main():
         ax.grid(axis="y", which="both", alpha=0.3)
     axes[0][0].legend(fontsize=9)
     meta = data.get("meta", {})
-    fig.suptitle(f"storages-s3 vs aws-sdk-s3 vs object_store, one s3s-fs server on tmpfs "
+    scheme = "HTTPS" if meta.get("scheme") == "tls" else "plain HTTP"
+    fig.suptitle(f"storages-s3 vs aws-sdk-s3 vs object_store over {scheme}, one s3s-fs server on tmpfs "
                  f"({os.path.basename(src)[:-5]}, median of {meta.get('runs', '?')} runs, min–max whiskers)", fontsize=11)
     fig.tight_layout()
-    out = os.path.join(HERE, "results", "peers.png")
+    out = os.path.join(HERE, "results", "peers.png" if meta.get("scheme") == "tls" else "peers-http.png")
     fig.savefig(out, dpi=80)
     print(f"wrote {out}")
 

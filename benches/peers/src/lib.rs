@@ -12,8 +12,9 @@
 //!
 //! For each phase: wall seconds, this process's CPU seconds (getrusage RUSAGE_SELF
 //! deltas), the server's CPU seconds over the same interval (/proc/<pid>/stat), HTTP
-//! requests as counted by the server (its stats port), payload bytes moved, and the peak
-//! RSS of the phase (VmHWM after a reset through /proc/self/clear_refs).
+//! requests as counted by the server (its stats port), payload bytes moved, the peak
+//! RSS of the phase (VmHWM after a reset through /proc/self/clear_refs), and the minor
+//! page faults of the phase (getrusage).
 
 use std::future::Future;
 use std::io::Read;
@@ -38,6 +39,8 @@ pub struct Env {
     pub stats_addr: Option<String>,
     pub run: u32,
     pub sizes: Sizes,
+    /// The CA that signed the server's certificate (PEM), when the endpoint is HTTPS.
+    pub ca_file: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -89,6 +92,7 @@ impl Env {
             stats_addr: std::env::var("PEERS_STATS_ADDR").ok(),
             run: num("PEERS_RUN", 1) as u32,
             sizes,
+            ca_file: std::env::var("PEERS_CA_FILE").ok().filter(|v| !v.is_empty()),
         }
     }
 }
@@ -125,6 +129,13 @@ pub fn self_cpu() -> (f64, f64) {
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
     let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
     (t(ru.ru_utime), t(ru.ru_stime))
+}
+
+/// Minor page faults of this process so far (fresh memory touched for the first time).
+pub fn minor_faults() -> i64 {
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    ru.ru_minflt
 }
 
 /// CPU seconds (user + system) of another process, from /proc/<pid>/stat.
@@ -177,11 +188,13 @@ pub async fn phase<F: Future<Output = u64>>(
     let rss_start = status_field("VmRSS:");
     let req0 = server_requests(env);
     let srv0 = env.server_pid.map(pid_cpu);
+    let faults0 = minor_faults();
     let (u0, s0) = self_cpu();
     let started = Instant::now();
     let bytes = work.await;
     let wall = started.elapsed().as_secs_f64();
     let (u1, s1) = self_cpu();
+    let faults = minor_faults() - faults0;
     let srv1 = env.server_pid.map(pid_cpu);
     let req1 = server_requests(env);
     let hwm = status_field("VmHWM:");
@@ -204,6 +217,7 @@ pub async fn phase<F: Future<Output = u64>>(
         "peak_rss_bytes": hwm,
         "rss_start_bytes": rss_start,
         "peak_reset": reset,
+        "minor_faults": faults,
     });
     println!("{line}");
     line

@@ -7,6 +7,9 @@
 //! and response checksum validation to `WhenRequired`, the behaviour of the other clients;
 //! `when_supported` keeps the SDK's default CRC32 checksums on every upload and validation
 //! on download.
+//!
+//! Over HTTPS the SDK's own client (rustls with aws-lc, as `default-https-client` builds it)
+//! is built with a trust store holding only the run's CA.
 
 use aws_sdk_s3::config::{Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::primitives::ByteStream;
@@ -169,7 +172,21 @@ fn main() {
     let env = Env::from_env();
     let rt = peers::runtime();
     rt.block_on(async {
-        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(ca) = &env.ca_file {
+            use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
+            let pem = std::fs::read(ca).expect("CA file");
+            let tls = TlsContext::builder()
+                .with_trust_store(TrustStore::empty().with_pem_certificate(pem))
+                .build()
+                .expect("TLS context");
+            let http = aws_smithy_http_client::Builder::new()
+                .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+                .tls_context(tls)
+                .build_https();
+            loader = loader.http_client(http);
+        }
+        let shared = loader
             .region(Region::new(env.region.clone()))
             .credentials_provider(Credentials::new(&env.access_key, &env.secret_key, None, None, "static"))
             .endpoint_url(&env.endpoint)

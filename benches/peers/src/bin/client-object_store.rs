@@ -1,6 +1,7 @@
 //! The workload through object_store's AmazonS3 (endpoint, allow_http, path-style, static
 //! credentials). The large object goes through `put_multipart` + `WriteMultipart` with
 //! 8 MiB chunks and `wait_for_capacity(10)` before each write: at most 10 parts in flight.
+//! Over HTTPS the run's CA is added as a root certificate (`ClientOptions`).
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::{Certificate, ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use peers::{Env, Peer};
 
 #[derive(Clone)]
@@ -72,7 +73,13 @@ impl Peer for Os {
 
 fn main() {
     let env = Env::from_env();
+    let mut options = ClientOptions::new();
+    if let Some(ca) = &env.ca_file {
+        let pem = std::fs::read(ca).expect("CA file");
+        options = options.with_root_certificate(Certificate::from_pem(&pem).expect("CA certificate"));
+    }
     let store = AmazonS3Builder::new()
+        .with_client_options(options)
         .with_endpoint(&env.endpoint)
         .with_allow_http(true)
         .with_virtual_hosted_style_request(false)

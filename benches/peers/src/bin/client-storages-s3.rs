@@ -1,5 +1,11 @@
 //! The workload through this crate's `s3::Client` (and `multipart::Upload` for the large
 //! object): 8 MiB parts, 10 in flight (the crate's defaults, set here explicitly).
+//!
+//! The payload signing policy is the default (`auto`): over HTTP every body is signed
+//! (SHA-256), over HTTPS bodies go as `UNSIGNED-PAYLOAD`, with no checksum for a custom
+//! endpoint without a provider preset. `PEERS_CHECKSUMS=when_supported` (client name
+//! `storages-s3+crc32`) adds a CRC32 checksum to every upload, as aws-sdk-s3 does by default.
+//! Over HTTPS the run's CA is given as `verify` (a CA bundle path).
 
 use std::collections::HashMap;
 
@@ -9,8 +15,8 @@ use storages_s3::Settings;
 use storages_s3::config::ObjectParameters;
 use storages_s3::http::Body;
 use storages_s3::s3::Client;
-use storages_s3::s3::{Upload, UploadOptions};
 use storages_s3::s3::ListObjectsInput;
+use storages_s3::s3::{Upload, UploadOptions};
 
 #[derive(Clone)]
 struct Ours(Client);
@@ -90,10 +96,20 @@ fn main() {
             env.sizes.part_size, env.sizes.part_concurrency
         ),
     );
+    let checksums = std::env::var("PEERS_CHECKSUMS").unwrap_or_else(|_| "when_required".into());
+    let name = match checksums.as_str() {
+        "when_required" => "storages-s3",
+        "when_supported" => "storages-s3+crc32",
+        other => panic!("PEERS_CHECKSUMS={other}: when_required or when_supported"),
+    };
+    o.insert("request_checksum_calculation".into(), checksums.clone());
+    if let Some(ca) = &env.ca_file {
+        o.insert("verify".into(), ca.clone());
+    }
     let settings = Settings::builder().options(o).no_globals().build().expect("settings");
     let rt = peers::runtime();
     rt.block_on(async {
         let client = Client::new(&settings).expect("client");
-        peers::workload("storages-s3", Ours(client), &env).await;
+        peers::workload(name, Ours(client), &env).await;
     });
 }

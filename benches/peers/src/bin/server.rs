@@ -1,7 +1,10 @@
 //! The S3 server of the peer benchmark: s3s-fs over a folder (on tmpfs), SigV4 checked
-//! with one fixed key pair, HTTP/1.1 on 127.0.0.1.
+//! with one fixed key pair, HTTP/1.1 on 127.0.0.1, plain or over TLS.
 //!
-//! `server <root> [port]` prints `READY <s3 addr> <stats addr>` once listening. The stats
+//! `server <root> [port]` prints `READY <s3 addr> <stats addr>` once listening. With
+//! `PEERS_TLS_DIR=<dir>` set, it generates a CA and a certificate for `127.0.0.1` and
+//! `localhost` signed by it, writes the CA to `<dir>/ca.pem` before `READY`, and speaks
+//! HTTPS only (rustls with ring, its default protocol versions and cipher suites). The stats
 //! address answers each TCP connection with the number of HTTP requests served so far
 //! (that connection included) and closes it; the clients read it before and after each
 //! phase. Runs until killed.
@@ -40,6 +43,7 @@ async fn serve(root: String, port: u16) {
     b.set_auth(s3s::auth::SimpleAuth::from_single(peers::ACCESS_KEY, peers::SECRET_KEY));
     let service = b.build();
 
+    let tls = std::env::var_os("PEERS_TLS_DIR").map(|dir| acceptor(std::path::Path::new(&dir)));
     let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
     let stats = TcpListener::bind("127.0.0.1:0").await.expect("bind stats");
     let requests = Arc::new(AtomicU64::new(0));
@@ -67,7 +71,7 @@ async fn serve(root: String, port: u16) {
             continue;
         };
         let _ = socket.set_nodelay(true);
-        let (http, service, requests) = (http.clone(), service.clone(), requests.clone());
+        let (http, service, requests, tls) = (http.clone(), service.clone(), requests.clone(), tls.clone());
         tokio::spawn(async move {
             let counted = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                 requests.fetch_add(1, Ordering::Relaxed);
@@ -81,9 +85,45 @@ async fn serve(root: String, port: u16) {
                     }))
                 }
             });
-            let _ = http.serve_connection(TokioIo::new(socket), counted).await;
+            match tls {
+                Some(acceptor) => {
+                    let Ok(stream) = acceptor.accept(socket).await else {
+                        return;
+                    };
+                    let _ = http.serve_connection(TokioIo::new(stream), counted).await;
+                }
+                None => {
+                    let _ = http.serve_connection(TokioIo::new(socket), counted).await;
+                }
+            }
         });
     }
+}
+
+/// A CA made for this run, and the server's certificate it signed; the CA goes to
+/// `<dir>/ca.pem` for the clients to trust.
+fn acceptor(dir: &std::path::Path) -> tokio_rustls::TlsAcceptor {
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "peers benchmark CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().expect("CA key")).expect("CA");
+    let key = rcgen::KeyPair::generate().expect("server key");
+    let names = vec!["127.0.0.1".to_string(), "localhost".to_string()];
+    let cert = rcgen::CertificateParams::new(names)
+        .expect("params")
+        .signed_by(&key, &ca)
+        .expect("certificate");
+    std::fs::write(dir.join("ca.pem"), ca.pem()).expect("write ca.pem");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], key)
+        .expect("server config");
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 
 /// s3s-fs, with whole-object GETs read in 1 MiB pieces.

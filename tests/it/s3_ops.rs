@@ -6,6 +6,7 @@ use storages_s3::ErrorKind;
 use storages_s3::config::ObjectParameters;
 use storages_s3::http::Body;
 use storages_s3::s3::ByteRange;
+use storages_s3::s3::Client;
 use storages_s3::s3::ListObjectsInput;
 use storages_s3::s3::MetadataDirective;
 use storages_s3::s3::WriteOptions;
@@ -15,6 +16,20 @@ const MIB: usize = 1024 * 1024;
 
 fn params(json: &str) -> ObjectParameters {
     json.parse().unwrap()
+}
+
+/// Reads `key` back whole and checks it holds `body`.
+async fn assert_stored(client: &Client, key: &str, body: &[u8]) {
+    let got = client
+        .get_object(key, None)
+        .await
+        .unwrap()
+        .body
+        .collect(64 * MIB)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), body.len(), "size of {key}");
+    assert!(got[..] == body[..], "content of {key} differs");
 }
 
 /// Deterministic bytes, different at every offset within a part.
@@ -393,15 +408,7 @@ async fn multipart_upload_in_equal_parts(style: Style) {
     assert_eq!(head.content_length, body.len() as u64);
     assert_eq!(head.content_type.as_deref(), Some("application/x-test"));
     assert!(head.etag.unwrap().ends_with("-4\""));
-    let got = client
-        .get_object("big/file.bin", None)
-        .await
-        .unwrap()
-        .body
-        .collect(64 * MIB)
-        .await
-        .unwrap();
-    assert!(got[..] == body[..], "multipart content differs");
+    assert_stored(&client, "big/file.bin", &body).await;
     assert!(
         client
             .list_multipart_uploads(None)
@@ -435,16 +442,7 @@ async fn parts_refilled_in_sent_buffers_keep_their_bytes(style: Style) {
     let outcome = upload.finish().await.unwrap();
     assert_eq!(outcome.parts, 6);
     assert_eq!(outcome.size, body.len() as u64);
-    let got = client
-        .get_object("refilled.bin", None)
-        .await
-        .unwrap()
-        .body
-        .collect(64 * MIB)
-        .await
-        .unwrap();
-    assert_eq!(got.len(), body.len());
-    assert!(got[..] == body[..], "multipart content differs");
+    assert_stored(&client, "refilled.bin", &body).await;
 }
 
 async fn small_upload_is_one_put(style: Style) {
@@ -480,15 +478,7 @@ async fn upload_of_a_stream_of_unknown_length(style: Style) {
         .await
         .unwrap();
     assert_eq!(outcome.parts, 3);
-    let got = client
-        .get_object("streamed.bin", None)
-        .await
-        .unwrap()
-        .body
-        .collect(64 * MIB)
-        .await
-        .unwrap();
-    assert!(got[..] == body[..]);
+    assert_stored(&client, "streamed.bin", &body).await;
 }
 
 async fn a_failing_stream_aborts_the_upload(style: Style) {

@@ -9,14 +9,18 @@
 # package count (`cargo tree -e normal --prefix none --no-dedupe | sort -u | wc -l`: distinct
 # package versions in the normal dependency graph, the program itself included) and compiled
 # units (`Compiling` lines of that build, build scripts' crates included); then the program
-# is run once against the benchmark server to show it works.
+# is run once against the benchmark server to show it works. The programs in REPEAT (the
+# floor and this crate's) are built BUILDS times (3), each clean, and their build time is the
+# median; the others once (their size does not change between builds, only the time).
 #
 #   bash benches/peers/sizes.sh     # writes results/<date>-sizes.json and .md
 set -euo pipefail
 cd "$(dirname "$0")"
 DATE=${DATE:-$(date -u +%Y-%m-%d)}
 OUT=${OUT:-results/$DATE-sizes}
-PROGRAMS=${PROGRAMS:-"bare floor-tls storages-s3 storages-s3-storage storages-s3-http object_store aws-sdk-s3"}
+PROGRAMS=${PROGRAMS:-"bare floor-tls storages-s3 storages-s3-lean storages-s3-storage storages-s3-http object_store aws-sdk-s3"}
+REPEAT=${REPEAT:-"floor-tls storages-s3 storages-s3-lean"}
+BUILDS=${BUILDS:-3}
 JOBS=${CARGO_BUILD_JOBS:-2}
 
 CARGO_BUILD_JOBS=$JOBS cargo build --release --quiet --bin server
@@ -38,19 +42,29 @@ mkdir "$DATA/peers-minimal"
 for p in $PROGRAMS; do
     dir=minimal/$p
     (cd "$dir" && cargo fetch --quiet)
-    target=$(mktemp -d /tmp/peers-size-target.XXXXXX)
-    echo "building $p (clean, target $target)" >&2
-    t0=$(date +%s.%N)
-    (cd "$dir" && CARGO_BUILD_JOBS=$JOBS CARGO_TARGET_DIR=$target cargo build --release --locked 2> "$WORK/$p.build.log")
-    t1=$(date +%s.%N)
+    builds=1
+    case " $REPEAT " in *" $p "*) builds=$BUILDS ;; esac
+    times=() cpus=()
+    for b in $(seq "$builds"); do
+        [ "$b" -gt 1 ] && rm -rf "$target"
+        target=$(mktemp -d /tmp/peers-size-target.XXXXXX)
+        echo "building $p (clean, target $target, build $b of $builds)" >&2
+        t0=$(date +%s.%N)
+        (cd "$dir" && CARGO_BUILD_JOBS=$JOBS CARGO_TARGET_DIR=$target /usr/bin/time -f "%U %S" -o "$WORK/$p.time" \
+            cargo build --release --locked 2> "$WORK/$p.build.log")
+        t1=$(date +%s.%N)
+        times+=("$(echo "$t1 - $t0" | bc)")
+        read -r user sys < "$WORK/$p.time"
+        cpus+=("$(echo "$user + $sys" | bc)")
+    done
     bin=$(find "$target/release" -maxdepth 1 -type f -name "minimal-*" -perm -u+x | head -1)
     size=$(stat -c %s "$bin")
     units=$(grep -c '^ *Compiling ' "$WORK/$p.build.log" || true)
     packages=$( (cd "$dir" && cargo tree -e normal --prefix none --no-dedupe --locked) | sed 's/ (\*)$//; s/ (proc-macro)$//' | sort -u | wc -l)
     ran=$(PEERS_ENDPOINT="http://$S3_ADDR" PEERS_BUCKET=peers-minimal "$bin" 2>&1 | tail -1)
-    echo "$p: $size bytes, $(echo "$t1 - $t0" | bc) s, $packages packages, $units units: $ran" >&2
-    python3 -c 'import json,sys; print(json.dumps({"program": sys.argv[1], "binary_bytes": int(sys.argv[2]), "build_s": float(sys.argv[3]) - float(sys.argv[4]), "packages": int(sys.argv[5]), "compiled_units": int(sys.argv[6]), "jobs": int(sys.argv[7]), "ran": sys.argv[8]}))' \
-        "$p" "$size" "$t1" "$t0" "$packages" "$units" "$JOBS" "$ran" >> "$WORK/sizes.jsonl"
+    echo "$p: $size bytes, wall ${times[*]} s, CPU ${cpus[*]} s, $packages packages, $units units: $ran" >&2
+    python3 -c 'import json,statistics,sys; n=(len(sys.argv)-7)//2; t=[float(x) for x in sys.argv[7:7+n]]; c=[float(x) for x in sys.argv[7+n:]]; print(json.dumps({"program": sys.argv[1], "binary_bytes": int(sys.argv[2]), "build_s": statistics.median(t), "build_s_all": t, "build_cpu_s": statistics.median(c), "build_cpu_s_all": c, "packages": int(sys.argv[3]), "compiled_units": int(sys.argv[4]), "jobs": int(sys.argv[5]), "ran": sys.argv[6]}))' \
+        "$p" "$size" "$packages" "$units" "$JOBS" "$ran" "${times[@]}" "${cpus[@]}" >> "$WORK/sizes.jsonl"
     rm -rf "$target"
 done
 
@@ -59,48 +73,40 @@ python3 - "$WORK/sizes.jsonl" "$OUT" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 by = {r["program"]: r for r in rows}
+floor = by.get("floor-tls")
 md = ["# Binary size and build cost of the minimal programs\n",
-      "Each program does put / get / list / delete of one object against the benchmark server. Release profile: "
-      "strip, lto = true, codegen-units = 1, panic = abort, opt-level = s. Clean build = fresh target directory, "
-      "crates already downloaded, CARGO_BUILD_JOBS as shown, wall time. Packages = distinct package versions in "
-      "`cargo tree -e normal` (the program included); units = `Compiling` lines of the clean build (build-dependencies "
-      "and proc macros included).\n",
-      "| program | binary KiB | vs storages-s3 | clean build s | packages | compiled units | ran |",
-      "|---|---|---|---|---|---|---|"]
-ours = by.get("storages-s3")
+      "Each program does put / get / list / delete of one object against the benchmark server (the storage "
+      "program: save / open and read / listdir / delete). Release profile: strip, lto = true, codegen-units = 1, "
+      "panic = abort, opt-level = s. Clean build = fresh target directory, crates already downloaded, "
+      "CARGO_BUILD_JOBS as shown; wall and CPU (user + sys of cargo and everything it ran) seconds, the median "
+      "where built more than once (all builds in `build_s_all`, `build_cpu_s_all`). Packages = distinct package "
+      "versions in `cargo tree -e normal` (the program included); units = `Compiling` lines of the clean build "
+      "(build-dependencies and proc macros included).\n",
+      "| program | binary bytes | vs floor-tls | clean build wall s | build CPU s | vs floor-tls | builds | packages | compiled units | ran |",
+      "|---|---|---|---|---|---|---|---|---|---|"]
 for r in rows:
-    rel = f"{r['binary_bytes'] / ours['binary_bytes']:.2f}×" if ours else "–"
-    md.append(f"| {r['program']} | {r['binary_bytes'] / 1024:.0f} | {rel} | {r['build_s']:.0f} | {r['packages']} | "
-              f"{r['compiled_units']} | {r['ran']} |")
-targets = {}
-if ours and "aws-sdk-s3" in by:
-    targets["size_vs_aws_sdk_s3"] = ours["binary_bytes"] / by["aws-sdk-s3"]["binary_bytes"]
-if ours and "bare" in by:
-    targets["size_vs_bare"] = ours["binary_bytes"] / by["bare"]["binary_bytes"]
-if ours and "floor-tls" in by:
-    targets["size_vs_floor_tls"] = ours["binary_bytes"] / by["floor-tls"]["binary_bytes"]
-    targets["packages_over_floor_tls"] = ours["packages"] - by["floor-tls"]["packages"]
-    targets["build_vs_floor_tls"] = ours["build_s"] / by["floor-tls"]["build_s"]
+    rel = f"{r['binary_bytes'] / floor['binary_bytes']:.2f}×" if floor else "–"
+    cpu_rel = f"{r['build_cpu_s'] / floor['build_cpu_s']:.2f}×" if floor else "–"
+    md.append(f"| {r['program']} | {r['binary_bytes']:,} | {rel} | {r['build_s']:.0f} | {r['build_cpu_s']:.0f} | {cpu_rel} | "
+              f"{len(r['build_s_all'])} | {r['packages']} | {r['compiled_units']} | {r['ran']} |")
+targets = []
+def target(name, value, limit, fmt="{:.2f}", op="≤"):
+    met = value <= limit
+    targets.append({"target": name, "value": value, "limit": limit, "met": met})
+    md.append(f"| {name} | {fmt.format(value)} | {op} {fmt.format(limit)} | {'met' if met else '**not met**'} |")
+if floor:
+    md += ["", "| target | value | limit | |", "|---|---|---|---|"]
+    for prog in ["storages-s3", "storages-s3-lean"]:
+        r = by.get(prog)
+        if not r:
+            continue
+        target(f"{prog} binary / floor-tls", r["binary_bytes"] / floor["binary_bytes"], 1.2)
+        if "aws-sdk-s3" in by:
+            target(f"{prog} binary / aws-sdk-s3", r["binary_bytes"] / by["aws-sdk-s3"]["binary_bytes"], 0.25)
+        target(f"{prog} clean build CPU / floor-tls", r["build_cpu_s"] / floor["build_cpu_s"], 1.3)
+        target(f"{prog} packages − floor-tls", r["packages"] - floor["packages"], 20, "{:+d}")
     if "storages-s3-storage" in by:
-        targets["storage_size_vs_floor_tls"] = by["storages-s3-storage"]["binary_bytes"] / by["floor-tls"]["binary_bytes"]
-if targets:
-    md.append("")
-    if "size_vs_aws_sdk_s3" in targets:
-        v = targets["size_vs_aws_sdk_s3"]
-        md.append(f"- storages-s3 / aws-sdk-s3 binary: {v:.3f} (target ≤ 0.2: {'met' if v <= 0.2 else 'not met'})")
-    if "size_vs_bare" in targets:
-        v = targets["size_vs_bare"]
-        md.append(f"- storages-s3 / bare binary (no TLS in bare): {v:.2f}")
-    if "size_vs_floor_tls" in targets:
-        v = targets["size_vs_floor_tls"]
-        md.append(f"- storages-s3 / floor-tls binary: {v:.2f} (target ≤ 1.2: {'met' if v <= 1.2 else 'not met'})")
-        v = targets["build_vs_floor_tls"]
-        md.append(f"- storages-s3 / floor-tls clean build: {v:.2f} (target ≤ 1.3: {'met' if v <= 1.3 else 'not met'})")
-        if "storage_size_vs_floor_tls" in targets:
-            v = targets["storage_size_vs_floor_tls"]
-            md.append(f"- S3Storage program / floor-tls binary: {v:.2f} (target ≤ 1.35: {'met' if v <= 1.35 else 'not met'})")
-        v = targets["packages_over_floor_tls"]
-        md.append(f"- storages-s3 packages over floor-tls: {v:+d} (target ≤ +20: {'met' if v <= 20 else 'not met'})")
+        target("storages-s3-storage binary / floor-tls", by["storages-s3-storage"]["binary_bytes"] / floor["binary_bytes"], 1.35)
 json.dump({"rows": rows, "targets": targets}, open(sys.argv[2] + ".json", "w"), indent=1)
 open(sys.argv[2] + ".md", "w").write("\n".join(md) + "\n")
 print("\n".join(md))

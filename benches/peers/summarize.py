@@ -151,7 +151,11 @@ def main():
     )
     md.append("| phase | client | peer | CPU ratio | throughput ratio | CPU target | throughput target (≥ 1.2) |")
     md.append("|---|---|---|---|---|---|---|")
-    for p, us, peer in [(p, us, peer) for p in PHASES for us in ours for peer in peers]:
+    # storages-s3 against every peer; a variant (`storages-s3+crc32`) against the same
+    # variant of aws-sdk-s3 only, like for like.
+    pairs = [(OURS, peer) for peer in peers if OURS in ours]
+    pairs += [(us, us.replace(OURS, "aws-sdk-s3")) for us in ours if us != OURS and us.replace(OURS, "aws-sdk-s3") in peers]
+    for p, us, peer in [(p, us, peer) for p in PHASES for us, peer in pairs]:
         cpu_key = "cpu_per_gib" if p in BYTE_PHASES else "cpu_per_kreq"
         thr_key = "mib_s" if p in BYTE_PHASES else "ops_s"
         a, b = med(us, p, cpu_key), med(peer, p, cpu_key)

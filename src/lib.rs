@@ -6,8 +6,9 @@
 //!
 //! The crate is built in floors, each calling only the ones below it:
 //!
-//! - [`storage`]: Django's storage API. [`S3Storage`] and [`FileSystemStorage`] behind the
-//!   [`Storage`] trait, with Django's name rules in [`names`].
+//! - [`storage`]: Django's storage API (feature `storage`, on by default). [`S3Storage`]
+//!   and [`FileSystemStorage`] behind the [`Storage`] trait, with Django's name rules in
+//!   [`names`].
 //! - [`s3`]: the S3 REST layer. Addressing, signing, XML, one module per operation (pure
 //!   builders and parsers), and the [`s3::Client`] that sends them with retries; multipart
 //!   uploads of any size ([`s3::Upload`]).
@@ -55,8 +56,10 @@ pub mod config;
 pub mod credentials;
 mod error;
 pub mod http;
+#[cfg(feature = "storage")]
 mod py;
 pub mod s3;
+#[cfg(feature = "storage")]
 pub mod storage;
 mod timestamp;
 mod trace;
@@ -104,6 +107,7 @@ pub mod fuzzing {
     }
 }
 
+#[cfg(feature = "storage")]
 pub use storage::names;
 
 /// The README's examples, compiled as doctests (the blocking one needs its feature).
@@ -112,6 +116,7 @@ pub use storage::names;
 pub struct ReadmeDoctests;
 #[cfg(feature = "manifest")]
 pub use storage::S3ManifestStaticStorage;
+#[cfg(feature = "storage")]
 pub use storage::{Content, FileSystemStorage, S3File, S3StaticStorage, S3Storage, Storage, UrlOptions};
 
 pub use config::Settings;

@@ -120,14 +120,21 @@ macro_rules! settings_table {
             /// is wrong without echoing secret values.
             pub(crate) fn set_raw(&mut self, key: SettingKey, raw: &str) -> Result<(), String> {
                 match key {
-                    $( SettingKey::$variant => {
-                        self.$field = <$ty as SettingValue>::parse_setting(raw)?;
-                    } )*
+                    $( SettingKey::$variant => parse_into(&mut self.$field, raw), )*
                 }
-                Ok(())
             }
         }
     };
+}
+
+/// Parses `raw` into `slot`. One copy per setting type, called from every setting of that
+/// type: inlined into each of the hundred arms of `set_raw`, the parsers made the settings
+/// builder the largest function of a minimal program (46 KB; 18 KB with this, and the
+/// stripped program 4.5 KB smaller).
+#[inline(never)]
+fn parse_into<T: SettingValue>(slot: &mut T, raw: &str) -> Result<(), String> {
+    *slot = T::parse_setting(raw)?;
+    Ok(())
 }
 
 const MIB: u64 = 1024 * 1024;

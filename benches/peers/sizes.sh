@@ -14,6 +14,8 @@
 # median; the others once (their size does not change between builds, only the time).
 #
 #   bash benches/peers/sizes.sh     # writes results/<date>-sizes.json and .md
+#   PROGRAMS="bare floor-tls storages-s3" EARLIER=results/<date>-sizes.json bash benches/peers/sizes.sh
+#     # builds those only; the other programs' rows come from the earlier run, marked so
 set -euo pipefail
 cd "$(dirname "$0")"
 DATE=${DATE:-$(date -u +%Y-%m-%d)}
@@ -71,7 +73,15 @@ done
 mkdir -p "$(dirname "$OUT")"
 python3 - "$WORK/sizes.jsonl" "$OUT" <<'PY'
 import json, sys
+import os
 rows = [json.loads(l) for l in open(sys.argv[1])]
+earlier = os.environ.get("EARLIER")
+if earlier:
+    built = {r["program"] for r in rows}
+    for r in json.load(open(earlier))["rows"]:
+        if r["program"] not in built:
+            r["from_run"] = r.get("from_run", os.path.basename(earlier))
+            rows.append(r)
 by = {r["program"]: r for r in rows}
 floor = by.get("floor-tls")
 md = ["# Binary size and build cost of the minimal programs\n",
@@ -87,7 +97,8 @@ md = ["# Binary size and build cost of the minimal programs\n",
 for r in rows:
     rel = f"{r['binary_bytes'] / floor['binary_bytes']:.2f}×" if floor else "–"
     cpu_rel = f"{r['build_cpu_s'] / floor['build_cpu_s']:.2f}×" if floor else "–"
-    md.append(f"| {r['program']} | {r['binary_bytes']:,} | {rel} | {r['build_s']:.0f} | {r['build_cpu_s']:.0f} | {cpu_rel} | "
+    name = r["program"] + (f" (from {r['from_run']})" if r.get("from_run") else "")
+    md.append(f"| {name} | {r['binary_bytes']:,} | {rel} | {r['build_s']:.0f} | {r['build_cpu_s']:.0f} | {cpu_rel} | "
               f"{len(r['build_s_all'])} | {r['packages']} | {r['compiled_units']} | {r['ran']} |")
 targets = []
 def target(name, value, limit, fmt="{:.2f}", op="≤"):

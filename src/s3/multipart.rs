@@ -4,8 +4,9 @@
 //!
 //! Memory stays within `part_size x (max_concurrency + 1)` (or the threshold, if larger,
 //! before the first part). A part's buffer is taken back once the part is sent and filled
-//! again: a long upload faults its memory in once, not once per part. Any failure aborts the upload, and so does dropping an
-//! [`Upload`] that was not finished: no part is left behind on the server.
+//! again: a long upload faults its memory in once, not once per part. Any failure aborts
+//! the upload, and so does dropping an [`Upload`] that was not finished: no part is left
+//! behind on the server.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -67,12 +68,22 @@ pub fn part_size_for(size: Option<u64>, part_size: u64) -> u64 {
 
 /// Part buffers sent and free to fill again: at most `max_concurrency + 1`, which is all an
 /// upload ever holds at once, and dropped with the upload.
-#[derive(Default)]
 struct Spare {
     buffers: Mutex<Vec<BytesMut>>,
+    /// The part size: only whole part buffers come back.
+    capacity: usize,
+    keep: usize,
 }
 
 impl Spare {
+    fn new(capacity: usize, keep: usize) -> Self {
+        Spare {
+            buffers: Mutex::new(Vec::with_capacity(keep)),
+            capacity,
+            keep,
+        }
+    }
+
     /// An empty buffer of `capacity` bytes, a spare one when there is one.
     fn take(&self, capacity: usize) -> BytesMut {
         let spare = self.buffers.lock().ok().and_then(|mut b| b.pop());
@@ -87,15 +98,15 @@ impl Spare {
 
     /// Takes a sent part's buffer back, if nothing else holds it (a retry that is still
     /// being dropped, say) and there is room.
-    fn give(&self, part: Bytes, capacity: usize, keep: usize) {
+    fn give(&self, part: Bytes) {
         let Ok(buf) = part.try_into_mut() else {
             return;
         };
-        if buf.capacity() != capacity {
+        if buf.capacity() != self.capacity {
             return;
         }
         if let Ok(mut buffers) = self.buffers.lock()
-            && buffers.len() < keep
+            && buffers.len() < self.keep
         {
             buffers.push(buf);
         }
@@ -171,6 +182,7 @@ impl Upload {
             options.part_size.unwrap_or(transfer.multipart_chunksize),
         ) as usize;
         let threshold = options.threshold.unwrap_or(transfer.multipart_threshold);
+        let max_concurrency = transfer.max_concurrency.max(1);
         Ok(Upload {
             expect_multipart: options.size_hint.is_some_and(|size| size >= threshold && size > 0),
             client: client.clone(),
@@ -179,9 +191,9 @@ impl Upload {
             if_none_match: options.if_none_match,
             part_size,
             threshold,
-            max_concurrency: transfer.max_concurrency.max(1),
+            max_concurrency,
             buf: BytesMut::new(),
-            spare: Arc::default(),
+            spare: Arc::new(Spare::new(part_size, max_concurrency + 1)),
             written: 0,
             multipart: None,
             state: State::Open,
@@ -333,10 +345,10 @@ impl Upload {
             mp.upload_id.clone(),
             self.params.clone(),
         );
-        let (spare, capacity, keep) = (self.spare.clone(), self.part_size, self.max_concurrency + 1);
+        let spare = self.spare.clone();
         mp.inflight.spawn(async move {
             let sent = client.upload_part(&key, &upload_id, number, data.clone(), &sse).await;
-            spare.give(data, capacity, keep);
+            spare.give(data);
             sent
         });
         Ok(())
@@ -490,26 +502,26 @@ mod tests {
 
     #[test]
     fn a_sent_part_buffer_is_filled_again_once_nothing_holds_it() {
-        let spare = Spare::default();
+        let spare = Spare::new(1024, 2);
         let mut buf = spare.take(1024);
         buf.extend_from_slice(&[7; 1024]);
         let at = buf.as_ptr();
         let part = buf.freeze();
         // A retry's copy still holds it: not taken back.
         let retry = part.clone();
-        spare.give(part.clone(), 1024, 2);
+        spare.give(part.clone());
         assert!(spare.buffers.lock().unwrap().is_empty());
         drop(retry);
-        spare.give(part, 1024, 2);
+        spare.give(part);
         let again = spare.take(1024);
         assert_eq!(again.as_ptr(), at);
         assert!(again.is_empty());
         assert_eq!(again.capacity(), 1024);
         // A buffer of another size (a split threshold buffer) is not kept, nor more than
         // `keep` buffers.
-        spare.give(Bytes::from(vec![0; 512]), 1024, 2);
+        spare.give(Bytes::from(vec![0; 512]));
         for _ in 0..3 {
-            spare.give(BytesMut::with_capacity(1024).freeze(), 1024, 2);
+            spare.give(BytesMut::with_capacity(1024).freeze());
         }
         assert_eq!(spare.buffers.lock().unwrap().len(), 2);
     }

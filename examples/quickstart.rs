@@ -89,9 +89,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .client()
         .head_object(&storage.key(&css)?, &Default::default())
         .await?;
+    let stored = head
+        .content_length
+        .map_or("an unstated number of".to_owned(), |n| n.to_string());
     println!(
-        "{css}: {} bytes stored as {:?} with Content-Encoding {:?}",
-        head.content_length, head.content_type, head.content_encoding
+        "{css}: {stored} bytes stored as {:?} with Content-Encoding {:?}",
+        head.content_type, head.content_encoding
     );
 
     // A listing, like a directory.

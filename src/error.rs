@@ -207,7 +207,6 @@ impl Error {
     }
 
     /// Adds advice for the caller, shown after the error.
-    #[cfg(feature = "storage")]
     pub(crate) fn with_note(mut self, note: &'static str) -> Self {
         self.inner.note = Some(note);
         self

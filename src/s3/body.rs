@@ -30,16 +30,17 @@ pub struct ObjectBody {
     key: String,
     params: ObjectParameters,
     etag: Option<String>,
-    /// The object's size.
-    total: u64,
+    /// The object's size, when known (a reply without `Content-Length` states none until
+    /// it ends).
+    total: Option<u64>,
     /// Offset in the object of the next byte the caller gets.
     next: u64,
-    /// Offset of the last byte the caller gets, `None` when it gets none.
-    last: Option<u64>,
+    /// Offset just past the last byte the caller gets; `None`: the object's end, unknown.
+    end: Option<u64>,
     /// Offset in the object of the next byte the current reply carries.
     at: u64,
-    /// Offset of the last byte the current reply announced.
-    reply_last: Option<u64>,
+    /// Offset just past the current reply's last byte, when its length is known.
+    reply_end: Option<u64>,
     resumes_left: u32,
     body: Option<ResponseBody>,
     reopen: Option<Reopen>,
@@ -51,7 +52,7 @@ impl fmt::Debug for ObjectBody {
         f.debug_struct("ObjectBody")
             .field("key", &self.key)
             .field("next", &self.next)
-            .field("last", &self.last)
+            .field("end", &self.end)
             .finish_non_exhaustive()
     }
 }
@@ -73,22 +74,28 @@ impl ObjectBody {
             etag,
             total: served.total,
             next: served.first,
-            last: served.last,
+            end: served.end,
             at: served.reply_first,
-            reply_last: served.reply_last,
+            reply_end: served.reply_end,
             resumes_left: resumes,
             body: Some(body),
             reopen: None,
-            done: served.last.is_none(),
+            done: served.end.is_some_and(|end| end <= served.first),
         }
     }
 
-    /// Bytes still expected.
-    pub fn remaining(&self) -> u64 {
-        match self.last {
-            Some(last) if !self.done => (last + 1).saturating_sub(self.next),
-            _ => 0,
+    /// Bytes still expected; `None` when the server did not state the object's length (a
+    /// chunked or close-delimited reply), which is then known at the end of the body.
+    pub fn remaining(&self) -> Option<u64> {
+        if self.done {
+            return Some(0);
         }
+        self.end.map(|end| end.saturating_sub(self.next))
+    }
+
+    /// The object's size: stated by the reply, or known once its body has ended.
+    pub fn object_size(&self) -> Option<u64> {
+        self.total
     }
 
     /// The next piece, `None` at the end.
@@ -98,13 +105,15 @@ impl ObjectBody {
 
     /// The whole rest of the body, refusing more than `limit` bytes.
     pub async fn collect(mut self, limit: usize) -> Result<Bytes> {
-        if self.remaining() > limit as u64 {
+        let expected = self.remaining();
+        if expected.is_some_and(|n| n > limit as u64) {
             return Err(Error::new(
                 ErrorKind::LimitExceeded,
                 format!("object larger than {limit} bytes"),
             ));
         }
-        let mut buf = BytesMut::with_capacity(self.remaining() as usize);
+        // A length not stated grows the buffer as the bytes come.
+        let mut buf = BytesMut::with_capacity(expected.unwrap_or(0) as usize);
         while let Some(chunk) = self.chunk().await {
             let chunk = chunk?;
             if buf.len() + chunk.len() > limit {
@@ -121,19 +130,14 @@ impl ObjectBody {
     /// The part of a piece of the current reply that the caller asked for, if any.
     fn take(&mut self, chunk: Bytes) -> Result<Option<Bytes>> {
         let len = chunk.len() as u64;
-        let beyond = match self.reply_last {
-            Some(reply_last) => self.at + len > reply_last + 1,
-            None => len > 0,
-        };
-        if beyond {
+        if self.reply_end.is_some_and(|end| self.at + len > end) {
             return Err(Error::new(
                 ErrorKind::InvalidResponse,
                 "the server sent more bytes than its reply announced",
             ));
         }
-        let Some(last) = self.last else { return Ok(None) };
         let from = self.next.saturating_sub(self.at).min(len);
-        let to = (last + 1).saturating_sub(self.at).min(len);
+        let to = self.end.map_or(len, |end| end.saturating_sub(self.at).min(len));
         self.at += len;
         if from >= to {
             return Ok(None);
@@ -142,11 +146,38 @@ impl ObjectBody {
         Ok(Some(chunk.slice(from as usize..to as usize)))
     }
 
+    /// The current reply ended: at the object's end, or early.
+    fn ended(&mut self) -> std::result::Result<(), Error> {
+        match self.reply_end {
+            Some(end) if self.at < end => Err(Error::new(
+                ErrorKind::Transport,
+                "the reply body ended before the object did",
+            )),
+            Some(_) => Ok(()),
+            // A reply that did not state its length ends where the object does (a whole
+            // object: `reply_end` is known for every ranged reply).
+            None => {
+                self.total = Some(self.at);
+                Ok(())
+            }
+        }
+    }
+
     fn resume(&mut self, error: Error) -> std::result::Result<(), Error> {
         let resumable = matches!(error.kind(), ErrorKind::Transport | ErrorKind::Timeout);
-        let Some(last) = self.last else { return Err(error) };
         if !resumable || self.resumes_left == 0 || self.etag.is_none() {
             return Err(error);
+        }
+        // The rest can only be asked for when it is known where it ends.
+        let Some(end) = self.end else {
+            return Err(error.with_note(
+                "not resumed: the server did not state the object's length, so the rest cannot be asked for",
+            ));
+        };
+        if self.next >= end {
+            // Everything asked for arrived before the connection broke.
+            self.done = true;
+            return Ok(());
         }
         self.resumes_left -= 1;
         self.client.note_resume();
@@ -154,14 +185,14 @@ impl ObjectBody {
         let key = self.key.clone();
         let params = self.params.clone();
         let etag = self.etag.clone();
-        let expect_range = ByteRange::Inclusive(self.next, last);
+        let expect_range = ByteRange::Inclusive(self.next, end - 1);
         let total = self.total;
         self.body = None;
         self.reopen = Some(Box::pin(async move {
             let expect = Expect {
                 range: Some(expect_range),
                 etag: etag.as_deref(),
-                total: Some(total),
+                total,
             };
             let reply = client.get_checked(&key, &params, &expect).await?;
             Ok((reply.served, reply.body))
@@ -186,7 +217,7 @@ impl Stream for ObjectBody {
                     Ok((served, body)) => {
                         this.reopen = None;
                         this.at = served.reply_first;
-                        this.reply_last = served.reply_last;
+                        this.reply_end = served.reply_end;
                         this.body = Some(body);
                     }
                     Err(e) => {
@@ -206,7 +237,7 @@ impl Stream for ObjectBody {
                         // All asked for, and the reply goes on (a whole object sent for a
                         // range): stop here. A reply that ends with the range is read to
                         // its end, so that its connection goes back to the pool.
-                        this.done = this.remaining() == 0 && this.reply_last.is_some_and(|l| this.at <= l);
+                        this.done = this.remaining() == Some(0) && this.reply_end.is_none_or(|end| this.at < end);
                         return Poll::Ready(Some(Ok(piece)));
                     }
                     Ok(None) => continue,
@@ -218,11 +249,13 @@ impl Stream for ObjectBody {
                     }
                 },
                 Some(Err(e)) => e,
-                None if this.remaining() == 0 => {
-                    this.done = true;
-                    return Poll::Ready(None);
-                }
-                None => Error::new(ErrorKind::Transport, "the reply body ended before the object did"),
+                None => match this.ended() {
+                    Ok(()) => {
+                        this.done = true;
+                        return Poll::Ready(None);
+                    }
+                    Err(e) => e,
+                },
             };
             if let Err(e) = this.resume(outcome) {
                 this.done = true;

@@ -74,8 +74,9 @@ pub fn version_id(params: &ObjectParameters) -> Option<&str> {
 #[non_exhaustive]
 pub struct ObjectHead {
     /// `Content-Length` of the reply: the object's size for HEAD and whole GETs, the
-    /// range's for ranged GETs.
-    pub content_length: u64,
+    /// range's for ranged GETs; `None` when the server did not state it (a chunked or
+    /// close-delimited reply). A length not stated is unknown, never zero.
+    pub content_length: Option<u64>,
     /// `Content-Type`.
     pub content_type: Option<String>,
     /// `Content-Encoding`.
@@ -125,9 +126,9 @@ impl ObjectHead {
                         "the reply has several Content-Length headers that disagree",
                     ));
                 }
-                n
+                Some(n)
             }
-            None => 0,
+            None => None,
         };
         // A date S3 clients cannot read (before 1970, after 9999, or not a date) is left
         // out, as listings do, rather than failing the whole reply.
@@ -219,11 +220,17 @@ mod tests {
         h.insert("last-modified", "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
         h.insert("x-amz-meta-owner", "ana".parse().unwrap());
         let head = ObjectHead::from_headers(&h).unwrap();
-        assert_eq!(head.content_length, 42);
+        assert_eq!(head.content_length, Some(42));
         assert_eq!(head.metadata["owner"], "ana");
         assert_eq!(
             head.last_modified.unwrap(),
             SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_445_412_480)
+        );
+        h.remove("content-length");
+        assert_eq!(
+            ObjectHead::from_headers(&h).unwrap().content_length,
+            None,
+            "not stated: unknown"
         );
         h.insert("content-length", "x".parse().unwrap());
         assert_eq!(

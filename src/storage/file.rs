@@ -102,7 +102,7 @@ impl Reader {
             let expect = Expect {
                 range: (from > 0).then_some(ByteRange::From(from)),
                 etag: etag.as_deref(),
-                total: Some(total),
+                total,
             };
             Ok(client.get_object_expecting(&key, &params, &expect).await?.body)
         }));
@@ -131,7 +131,7 @@ impl Reader {
     /// Reads stored bytes as they are (objects without `Content-Encoding: gzip`).
     fn poll_read_plain(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<Result<()>> {
         while self.pending.is_empty() {
-            if self.eof || self.pos >= self.head.content_length {
+            if self.eof || self.head.content_length.is_some_and(|len| self.pos >= len) {
                 return Poll::Ready(Ok(()));
             }
             match ready!(self.poll_chunk(cx))? {
@@ -305,7 +305,7 @@ impl S3File {
             name,
             key,
             mode: OpenMode::Read,
-            size: Some(reader.head.content_length),
+            size: reader.head.content_length,
             state: State::Read(Box::new(reader)),
             max_memory_size: spill.max_memory_size,
             temp_dir: spill.temp_dir,
@@ -344,8 +344,8 @@ impl S3File {
         self.mode
     }
 
-    /// The stored size (`Content-Length`) of a file opened for reading; of a written file,
-    /// once closed.
+    /// The stored size (`Content-Length`) of a file opened for reading (`None` when the
+    /// server did not state it); of a written file, once closed.
     pub fn size(&self) -> Option<u64> {
         self.size
     }
@@ -483,7 +483,15 @@ impl AsyncSeek for S3File {
                     "seeking from the end of a gzip-encoded object is not possible",
                 ));
             }
-            io::SeekFrom::End(d) => r.head.content_length.checked_add_signed(d),
+            io::SeekFrom::End(d) => match r.head.content_length {
+                Some(len) => len.checked_add_signed(d),
+                None => {
+                    return Err(io::Error::from(Error::new(
+                        ErrorKind::InvalidResponse,
+                        "cannot seek from the end: the server did not state the object's size",
+                    )));
+                }
+            },
         };
         let target = target.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
         if target != r.pos {

@@ -564,7 +564,17 @@ impl S3Storage {
     /// The stored size of `name` in bytes.
     pub async fn size(&self, name: &str) -> Result<u64> {
         let key = self.object_key(name)?;
-        Ok(self.head(&key, &self.read_parameters(&key)).await?.content_length)
+        self.head(&key, &self.read_parameters(&key))
+            .await?
+            .content_length
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidResponse,
+                    "the server did not state the object's size (its reply has no Content-Length)",
+                )
+                .with_operation("HeadObject")
+                .with_object(self.inner.client.bucket(), Some(&key))
+            })
     }
 
     /// When `name` was last modified (`Last-Modified`, UTC).

@@ -12,6 +12,7 @@ mod cli;
 mod credentials;
 mod fault_campaign;
 mod faults;
+mod framing;
 mod fs_storage;
 mod gzip_fidelity;
 mod lying;

@@ -146,7 +146,7 @@ async fn upload_is_stored_with_its_fields(style: Style) {
         Some("inline; filename=\"photo.png\"")
     );
     assert_eq!(head.metadata.get("owner").map(String::as_str), Some("ana"));
-    assert_eq!(head.content_length, 15);
+    assert_eq!(head.content_length, Some(15));
 }
 
 async fn success_statuses_and_redirect(style: Style) {

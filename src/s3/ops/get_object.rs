@@ -91,31 +91,40 @@ pub(crate) struct Expect<'a> {
     pub total: Option<u64>,
 }
 
-/// Where a reply's bytes sit in the object, and which of them the caller asked for.
+/// Where a reply's bytes sit in the object, and which of them the caller asked for. Ends
+/// are exclusive offsets; `None` is an end nobody stated yet (a reply without
+/// `Content-Length`): such a reply is read to its end, which is then the object's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Served {
     /// Offset in the object of the reply's first byte.
     pub reply_first: u64,
-    /// Offset of the reply's last byte; `None` when it carries none.
-    pub reply_last: Option<u64>,
+    /// Offset just past the reply's last byte, when its length is known.
+    pub reply_end: Option<u64>,
     /// Offset of the first byte asked for.
     pub first: u64,
-    /// Offset of the last byte asked for; `None` when nothing is.
-    pub last: Option<u64>,
-    /// The object's size.
-    pub total: u64,
+    /// Offset just past the last byte asked for; `None`: to the object's end, not known yet.
+    pub end: Option<u64>,
+    /// The object's size, when known.
+    pub total: Option<u64>,
 }
 
-/// The bytes `range` asks of an object of `total` bytes: first and last offsets, the last
-/// `None` when the range holds none.
-fn wanted(range: Option<ByteRange>, total: u64) -> (u64, Option<u64>) {
-    let end = total.checked_sub(1);
-    match range {
-        None => (0, end),
-        Some(ByteRange::From(a)) => (a, end.filter(|e| a <= *e)),
-        Some(ByteRange::Inclusive(a, b)) => (a, end.filter(|e| a <= *e).map(|e| e.min(b))),
-        Some(ByteRange::Suffix(n)) => (total - n.min(total), end.filter(|_| n > 0)),
-    }
+/// The bytes `range` asks of an object of `total` bytes, as exclusive offsets: the end is
+/// `None` when it is the object's end and the size is not known. A suffix of an object of
+/// unknown size cannot be placed.
+fn wanted(range: Option<ByteRange>, total: Option<u64>) -> Result<(u64, Option<u64>)> {
+    Ok(match (range, total) {
+        (None, total) => (0, total),
+        (Some(ByteRange::From(a)), Some(t)) => (a, Some(t.max(a))),
+        (Some(ByteRange::From(a)), None) => (a, None),
+        (Some(ByteRange::Inclusive(a, b)), Some(t)) => (a, Some(b.saturating_add(1).min(t).max(a))),
+        (Some(ByteRange::Inclusive(a, b)), None) => (a, Some(b.saturating_add(1))),
+        (Some(ByteRange::Suffix(n)), Some(t)) => (t - n.min(t), Some(t)),
+        (Some(ByteRange::Suffix(_)), None) => {
+            return Err(lie(
+                "the server sent the whole object for a suffix range without stating its length".into(),
+            ));
+        }
+    })
 }
 
 fn lie(message: String) -> Error {
@@ -126,7 +135,9 @@ fn lie(message: String) -> Error {
 /// the object's ETag (when one was pinned with `If-Match`, which a server may ignore), and
 /// for a 206 the `Content-Range` (start, end, total) and length against the range asked.
 /// A 200 is the whole object (a server or proxy that ignores `Range` sends one): the range
-/// is then cut out of it. Anything else is an error, never data.
+/// is then cut out of it. A reply that does not state its length (chunked, or delimited by
+/// the connection's close) is read to its end, or to the size an earlier reply stated.
+/// Anything else is an error, never data.
 pub(crate) fn check_reply(
     status: u16,
     head: &ObjectHead,
@@ -145,40 +156,47 @@ pub(crate) fn check_reply(
             None => return Err(lie("the reply has no ETag to check against the object's".into())),
         }
     }
-    let (reply_first, reply_last, total) = match (status, content_range) {
+    let (reply_first, reply_end, total) = match (status, content_range) {
         (206, Some(r)) => {
-            if head.content_length != r.last - r.first + 1 {
+            if let Some(length) = head.content_length
+                && length != r.last - r.first + 1
+            {
                 return Err(lie(format!(
-                    "Content-Length {} does not match Content-Range bytes {}-{}/{}",
-                    head.content_length, r.first, r.last, r.total
+                    "Content-Length {length} does not match Content-Range bytes {}-{}/{}",
+                    r.first, r.last, r.total
                 )));
             }
-            (r.first, Some(r.last), r.total)
+            (r.first, Some(r.last + 1), Some(r.total))
         }
         (206, None) => return Err(lie("a 206 reply without Content-Range".into())),
-        (200, _) => (0, head.content_length.checked_sub(1), head.content_length),
+        // The whole object: its size is the length stated, else the one known before.
+        (200, _) => {
+            let total = head.content_length.or(expect.total);
+            (0, total, total)
+        }
         (status, _) => return Err(lie(format!("status {status} to a GET"))),
     };
-    if let Some(known) = expect.total
+    if let (Some(known), Some(total)) = (expect.total, total)
         && known != total
     {
         return Err(lie(format!("the object has {known} bytes, the reply says {total}")));
     }
-    let (first, last) = wanted(expect.range, total);
-    if status == 206 && (expect.range.is_none() || (reply_first, reply_last) != (first, last)) {
+    let (first, end) = wanted(expect.range, total)?;
+    if status == 206 && (expect.range.is_none() || (reply_first, reply_end) != (first, end)) {
         let asked = expect
             .range
             .map_or_else(|| "the whole object".to_owned(), |r| r.header());
+        let total = total.unwrap_or_default();
         return Err(lie(format!(
             "asked for {asked} of {total}, the server sent bytes {reply_first}-{}/{total}",
-            reply_last.unwrap_or_default()
+            reply_end.unwrap_or_default().saturating_sub(1)
         )));
     }
     Ok(Served {
         reply_first,
-        reply_last,
+        reply_end,
         first,
-        last,
+        end,
         total,
     })
 }
@@ -221,7 +239,15 @@ mod tests {
 
     fn head(len: u64, etag: Option<&str>) -> ObjectHead {
         ObjectHead {
-            content_length: len,
+            content_length: Some(len),
+            etag: etag.map(str::to_owned),
+            ..ObjectHead::default()
+        }
+    }
+
+    fn unstated(etag: Option<&str>) -> ObjectHead {
+        ObjectHead {
+            content_length: None,
             etag: etag.map(str::to_owned),
             ..ObjectHead::default()
         }
@@ -229,6 +255,10 @@ mod tests {
 
     fn range(first: u64, last: u64, total: u64) -> Option<ContentRange> {
         Some(ContentRange { first, last, total })
+    }
+
+    fn ends(s: &Served) -> (u64, Option<u64>, u64, Option<u64>) {
+        (s.reply_first, s.reply_end, s.first, s.end)
     }
 
     #[test]
@@ -243,10 +273,7 @@ mod tests {
             &expect(Some(ByteRange::Inclusive(10, 19)), None),
         )
         .unwrap();
-        assert_eq!(
-            (served.reply_first, served.reply_last, served.first, served.last),
-            (10, Some(19), 10, Some(19))
-        );
+        assert_eq!(ends(&served), (10, Some(20), 10, Some(20)));
         // A range past the end is cut at the end; `From` runs to the end.
         let served = check_reply(
             206,
@@ -255,7 +282,7 @@ mod tests {
             &expect(Some(ByteRange::Inclusive(90, 500)), None),
         )
         .unwrap();
-        assert_eq!(served.last, Some(99));
+        assert_eq!(served.end, Some(100));
         check_reply(
             206,
             &head(50, e),
@@ -270,14 +297,22 @@ mod tests {
             &expect(Some(ByteRange::Suffix(3)), None),
         )
         .unwrap();
+        // A 206 need not state its length: Content-Range does.
+        check_reply(
+            206,
+            &unstated(e),
+            range(50, 99, 100),
+            &expect(Some(ByteRange::From(50)), None),
+        )
+        .unwrap();
         // A whole object for a range: the range is cut out of it.
         let served = check_reply(200, &head(100, e), None, &expect(Some(ByteRange::From(50)), Some(100))).unwrap();
-        assert_eq!(
-            (served.reply_first, served.reply_last, served.first, served.last),
-            (0, Some(99), 50, Some(99))
-        );
+        assert_eq!(ends(&served), (0, Some(100), 50, Some(100)));
         let served = check_reply(200, &head(0, e), None, &expect(None, None)).unwrap();
-        assert_eq!((served.reply_last, served.last, served.total), (None, None, 0));
+        assert_eq!(
+            (served.reply_end, served.end, served.total),
+            (Some(0), Some(0), Some(0))
+        );
         // Lies.
         let kind = |status, h: ObjectHead, r, x: Expect<'_>| check_reply(status, &h, r, &x).unwrap_err().kind();
         let invalid = ErrorKind::InvalidResponse;
@@ -328,5 +363,26 @@ mod tests {
             total: None,
         };
         check_reply(200, &head(5, None), None, &free).unwrap();
+    }
+
+    #[test]
+    fn a_length_not_stated_is_unknown_never_zero() {
+        let e = Some("\"e\"");
+        let expect = |range, total| Expect { range, etag: e, total };
+        // The whole object: read to the reply's end.
+        let served = check_reply(200, &unstated(e), None, &expect(None, None)).unwrap();
+        assert_eq!(ends(&served), (0, None, 0, None));
+        assert_eq!(served.total, None);
+        // A size known from before bounds it.
+        let served = check_reply(200, &unstated(e), None, &expect(None, Some(70))).unwrap();
+        assert_eq!(ends(&served), (0, Some(70), 0, Some(70)));
+        // A range cut out of a whole object of unknown size.
+        let served = check_reply(200, &unstated(e), None, &expect(Some(ByteRange::From(5)), None)).unwrap();
+        assert_eq!(ends(&served), (0, None, 5, None));
+        let served = check_reply(200, &unstated(e), None, &expect(Some(ByteRange::Inclusive(5, 9)), None)).unwrap();
+        assert_eq!(ends(&served), (0, None, 5, Some(10)));
+        // A suffix cannot be placed in an object of unknown size.
+        let e = check_reply(200, &unstated(e), None, &expect(Some(ByteRange::Suffix(3)), None)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidResponse);
     }
 }

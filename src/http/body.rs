@@ -2,22 +2,20 @@
 //!
 //! A request body is either bytes in memory (replayable, so a failed attempt can be retried
 //! with the same body) or a stream (sent once, never retried). A response body streams from
-//! the connection with a read timeout on each piece, like a socket read timeout.
+//! the connection, and a read fails once nothing has moved on the connection for the read
+//! timeout.
 
 use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
-
-// tokio's clock, as the timers that wait on these deadlines read it.
-use tokio::time::Instant;
 
 use bytes::Bytes;
 use futures_core::Stream;
 use http_body::{Frame, SizeHint};
 
+use super::idle::IdleTimer;
 use crate::error::{BoxError, Error, ErrorKind, Result};
 
 /// A stream of bytes a caller uploads.
@@ -113,16 +111,20 @@ impl From<&'static str> for Body {
     }
 }
 
-/// A request body as hyper sends it, reporting progress so that the read timeout counts
-/// idle time rather than the time a large upload takes.
+/// A request body as hyper sends it. Its progress is measured at the connection (each
+/// byte written), not per frame: a part held in memory is one frame. `handed_over` is set
+/// once hyper has taken the whole body.
 pub(crate) struct SendBody {
     body: Body,
-    progress: Progress,
+    handed_over: Arc<AtomicBool>,
 }
 
 impl SendBody {
-    pub(crate) fn new(body: Body, progress: Progress) -> Self {
-        SendBody { body, progress }
+    pub(crate) fn new(body: Body, handed_over: Arc<AtomicBool>) -> Self {
+        if body.is_empty() {
+            handed_over.store(true, Ordering::Relaxed);
+        }
+        SendBody { body, handed_over }
     }
 }
 
@@ -135,12 +137,15 @@ impl http_body::Body for SendBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<std::result::Result<Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
-        this.progress.touch();
         match &mut this.body {
-            Body::Empty => Poll::Ready(None),
+            Body::Empty => {
+                this.handed_over.store(true, Ordering::Relaxed);
+                Poll::Ready(None)
+            }
             Body::Bytes(b) => {
                 let data = std::mem::take(b);
                 this.body = Body::Empty;
+                this.handed_over.store(true, Ordering::Relaxed);
                 Poll::Ready(Some(Ok(Frame::data(data))))
             }
             Body::Stream { stream, len, sent } => match ready!(stream.as_mut().poll_next(cx)) {
@@ -153,7 +158,10 @@ impl http_body::Body for SendBody {
                 }
                 Some(Err(e)) => Poll::Ready(Some(Err(e))),
                 None if *sent < *len => Poll::Ready(Some(Err("upload stream ended before its declared length".into()))),
-                None => Poll::Ready(None),
+                None => {
+                    this.handed_over.store(true, Ordering::Relaxed);
+                    Poll::Ready(None)
+                }
             },
         }
     }
@@ -167,39 +175,11 @@ impl http_body::Body for SendBody {
     }
 }
 
-/// The last time a connection made progress, shared between a request body and the task
-/// that waits for the reply.
-#[derive(Clone)]
-pub(crate) struct Progress {
-    start: Instant,
-    last_ms: Arc<AtomicU64>,
-}
-
-impl Progress {
-    pub(crate) fn new() -> Self {
-        Progress {
-            start: Instant::now(),
-            last_ms: Arc::new(AtomicU64::new(0)),
-        }
-    }
-
-    pub(crate) fn touch(&self) {
-        self.last_ms
-            .store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed);
-    }
-
-    /// The moment the idle timeout expires, given the last progress.
-    pub(crate) fn deadline(&self, timeout: Duration) -> Instant {
-        self.start + Duration::from_millis(self.last_ms.load(Ordering::Relaxed)) + timeout
-    }
-}
-
-/// The body of a reply, streamed from the connection. Each piece must arrive within the
-/// read timeout.
+/// The body of a reply, streamed from the connection. Reading fails when no byte has
+/// moved on the connection for the read timeout while the reader waits.
 pub struct ResponseBody {
     incoming: hyper::body::Incoming,
-    read_timeout: Duration,
-    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    idle: IdleTimer,
     done: bool,
 }
 
@@ -212,11 +192,10 @@ impl fmt::Debug for ResponseBody {
 }
 
 impl ResponseBody {
-    pub(crate) fn new(incoming: hyper::body::Incoming, read_timeout: Duration) -> Self {
+    pub(crate) fn new(incoming: hyper::body::Incoming, idle: IdleTimer) -> Self {
         ResponseBody {
             incoming,
-            read_timeout,
-            sleep: None,
+            idle,
             done: false,
         }
     }
@@ -276,7 +255,7 @@ impl Stream for ResponseBody {
         loop {
             match Pin::new(&mut this.incoming).poll_frame(cx) {
                 Poll::Ready(Some(Ok(frame))) => {
-                    this.sleep = None;
+                    this.idle.progressed();
                     if let Ok(data) = frame.into_data()
                         && !data.is_empty()
                     {
@@ -297,9 +276,8 @@ impl Stream for ResponseBody {
                     return Poll::Ready(None);
                 }
                 Poll::Pending => {
-                    let timeout = this.read_timeout;
-                    let sleep = this.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-                    ready!(sleep.as_mut().poll(cx));
+                    ready!(this.idle.poll_idle(cx));
+                    let timeout = this.idle.timeout();
                     this.done = true;
                     return Poll::Ready(Some(Err(Error::new(
                         ErrorKind::Timeout,
@@ -312,4 +290,3 @@ impl Stream for ResponseBody {
 }
 
 use http_body::Body as _;
-use std::future::Future as _;

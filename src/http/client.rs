@@ -1,6 +1,9 @@
 //! One pooled HTTP/1.1 client for everything the crate sends.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Poll, ready};
 use std::time::Duration;
 
 use http::{Request, Response};
@@ -15,8 +18,9 @@ type Transport = Connector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use super::body::{Body, Progress, ResponseBody, SendBody};
+use super::body::{Body, ResponseBody, SendBody};
 use super::connector::Connector;
+use super::idle::{Activity, IdleTimer};
 use super::proxy::{ProxyRules, basic_auth};
 #[cfg(feature = "tls")]
 use super::tls;
@@ -119,8 +123,11 @@ impl HttpClient {
         self.read_timeout
     }
 
-    /// Sends one request and waits for the head of the reply. Times out when the server
-    /// stays silent for the read timeout after the request (its body included) was sent.
+    /// Sends one request and waits for the head of the reply. Until a connection is had,
+    /// dialling and the TLS handshake are bounded by the connect and read timeouts
+    /// together; from then on the wait fails only when no byte has moved on the connection
+    /// for the read timeout, in either direction: a request body that takes an hour to send
+    /// at a steady pace is not cut, a server silent for the read timeout is.
     pub async fn send(&self, request: Request<Body>) -> Result<Response<ResponseBody>> {
         #[cfg(not(feature = "tls"))]
         if request.uri().scheme() == Some(&http::uri::Scheme::HTTPS) {
@@ -129,8 +136,8 @@ impl HttpClient {
                 "this build has no TLS (the crate's `tls` feature is off): use an http:// endpoint or enable `tls`",
             ));
         }
-        let progress = Progress::new();
-        let mut request = request.map(|b| SendBody::new(b, progress.clone()));
+        let handed_over = Arc::new(AtomicBool::new(false));
+        let mut request = request.map(|body| SendBody::new(body, handed_over.clone()));
         // Only requests that go through the forward proxy carry its credentials (CONNECT
         // tunnels carry them in the CONNECT request; `NO_PROXY` destinations never see them).
         if request.uri().scheme() == Some(&http::uri::Scheme::HTTP)
@@ -138,38 +145,61 @@ impl HttpClient {
         {
             request.headers_mut().insert(http::header::PROXY_AUTHORIZATION, auth);
         }
-        // Connecting has its own timeout; the read timeout starts once a connection is had.
         let mut capture = hyper_util::client::legacy::connect::capture_connection(&mut request);
         let reply = self.client.request(request);
         tokio::pin!(reply);
-        let connected = capture.wait_for_connection_metadata();
-        tokio::pin!(connected);
-        let mut is_connected = false;
-        let mut deadline = progress.deadline(self.read_timeout + self.connect_timeout);
-        let response = loop {
-            tokio::select! {
-                r = &mut reply => break r,
-                _ = &mut connected, if !is_connected => {
-                    is_connected = true;
-                    progress.touch();
-                    deadline = progress.deadline(self.read_timeout);
-                }
-                _ = tokio::time::sleep_until(deadline) => {
-                    let next = progress.deadline(self.read_timeout);
-                    if next > deadline {
-                        deadline = next;
-                        continue;
-                    }
-                    return Err(Error::new(
-                        ErrorKind::Timeout,
-                        format!("no reply from the server within {:?}", self.read_timeout),
-                    ));
-                }
+        // The connection's record of progress, once hyper has one (new or pooled).
+        let connected = async {
+            let connected = capture.wait_for_connection_metadata().await;
+            let mut extras = http::Extensions::new();
+            if let Some(c) = connected.as_ref() {
+                c.get_extras(&mut extras);
             }
+            extras.remove::<Activity>()
+        };
+        tokio::pin!(connected);
+        let mut idle = IdleTimer::new(self.connect_timeout + self.read_timeout, None);
+        let mut uplink = None;
+        let mut is_connected = false;
+        let mut granted = false;
+        let response = std::future::poll_fn(|cx| {
+            if let Poll::Ready(response) = reply.as_mut().poll(cx) {
+                return Poll::Ready(Some(response));
+            }
+            if !is_connected && let Poll::Ready(activity) = connected.as_mut().poll(cx) {
+                is_connected = true;
+                uplink = activity.as_ref().map(|a| (a.clone(), a.begin()));
+                idle.watch(self.read_timeout, activity);
+            }
+            loop {
+                ready!(idle.poll_idle(cx));
+                // The whole body was handed to the system, whose buffers may still hold
+                // much of it for a peer that reads slowly: they get the time they need at
+                // the pace seen, once (at most ten read timeouts).
+                if !granted
+                    && handed_over.load(Ordering::Relaxed)
+                    && let Some(drain) = uplink.as_ref().and_then(|(a, mark)| a.drain_time(*mark))
+                {
+                    granted = true;
+                    idle.extend(drain.min(self.read_timeout * 10));
+                    continue;
+                }
+                return Poll::Ready(None);
+            }
+        })
+        .await;
+        let Some(response) = response else {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!("no reply from the server within {:?}", self.read_timeout),
+            ));
         };
         let response = response.map_err(map_client_error)?;
-        let read_timeout = self.read_timeout;
-        Ok(response.map(|incoming| ResponseBody::new(incoming, read_timeout)))
+        // The body's wait watches the same connection.
+        let activity = response.extensions().get::<Activity>().cloned();
+        idle.watch(self.read_timeout, activity);
+        idle.progressed();
+        Ok(response.map(|incoming| ResponseBody::new(incoming, idle)))
     }
 }
 

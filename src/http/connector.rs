@@ -20,23 +20,29 @@ use hyper_util::client::legacy::connect::dns::{GaiResolver, Name};
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tower_service::Service;
 
+use super::idle::Activity;
 use super::proxy::{ProxyRules, basic_auth, proxy_url};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// A TCP connection, remembering whether it goes through a forward proxy (then hyper sends
-/// requests in absolute form).
+/// requests in absolute form). Its socket records when a byte last moved, in either
+/// direction: the progress every timeout above it measures, which reaches requests and
+/// replies as the connection's extra (`Connected::extra`).
 pub struct Conn {
-    io: TokioIo<TcpStream>,
+    io: TokioIo<Metered>,
     forward_proxy: bool,
 }
 
 impl Connection for Conn {
     fn connected(&self) -> Connected {
-        Connected::new().proxy(self.forward_proxy)
+        Connected::new()
+            .proxy(self.forward_proxy)
+            .extra(self.io.inner().activity.clone())
     }
 }
 
@@ -73,6 +79,63 @@ impl hyper::rt::Write for Conn {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+}
+
+/// A socket that records each byte moved in its [`Activity`].
+struct Metered {
+    tcp: TcpStream,
+    activity: Activity,
+}
+
+impl Metered {
+    fn written(&self, result: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        match &result {
+            Poll::Ready(Ok(n)) if *n > 0 => self.activity.wrote(*n),
+            Poll::Pending => self.activity.blocked(),
+            _ => {}
+        }
+        result
+    }
+}
+
+impl AsyncRead for Metered {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let read = Pin::new(&mut self.tcp).poll_read(cx, buf);
+        // A read that fills nothing is the peer's close, not progress.
+        if buf.filled().len() > before {
+            self.activity.touch();
+        }
+        read
+    }
+}
+
+impl AsyncWrite for Metered {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let written = Pin::new(&mut self.tcp).poll_write(cx, buf);
+        self.written(written)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tcp.is_write_vectored()
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let written = Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs);
+        self.written(written)
     }
 }
 
@@ -193,7 +256,10 @@ impl Service<Uri> for Connector {
             let answered = std::mem::take(&mut *answered.lock().unwrap_or_else(|p| p.into_inner()));
             match result {
                 Ok(io) => Ok(Conn {
-                    io,
+                    io: TokioIo::new(Metered {
+                        tcp: io.into_inner(),
+                        activity: Activity::new(),
+                    }),
                     forward_proxy: proxy.is_some() && !https,
                 }),
                 Err(e) => Err(describe(e, &dialled, &answered)),

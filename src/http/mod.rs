@@ -4,6 +4,7 @@
 mod body;
 mod client;
 mod connector;
+mod idle;
 mod proxy;
 pub(crate) mod retry;
 #[cfg(feature = "tls")]

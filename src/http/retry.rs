@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 
 /// How many times to try and how long to wait between attempts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,8 +22,10 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Upper bound of any single backoff.
     pub max_backoff: Duration,
-    /// Longest time all attempts may take together (and the reading of each reply the
-    /// attempt reads), `None` for no bound.
+    /// Longest time the operation may spend retrying: no attempt starts, and no backoff
+    /// waits, past it; `None` for no bound. An attempt in progress is bounded by the
+    /// transport's timeouts instead (connecting, and the read timeout, which any byte moved
+    /// resets), so a transfer that keeps moving is never cut by it.
     pub deadline: Option<Duration>,
 }
 
@@ -118,8 +120,9 @@ impl RetryQuota {
 }
 
 /// Runs `attempt(n)` for n = 1, 2, ... until it is done, attempts run out, the quota is
-/// spent or the policy's deadline passes, sleeping the backoff between attempts. An error
-/// after several attempts, or at the deadline, says how many were made and for how long.
+/// spent or the next attempt would start past the policy's deadline, sleeping the backoff
+/// between attempts. An error after several attempts, or stopped by the deadline, says how
+/// many were made and for how long.
 pub async fn run<T, F, Fut>(policy: &RetryPolicy, quota: &RetryQuota, mut attempt: F) -> Result<T>
 where
     F: FnMut(u32) -> Fut,
@@ -129,23 +132,7 @@ where
     let mut n = 1;
     let mut spent = 0;
     loop {
-        let outcome = match policy.deadline {
-            Some(deadline) => {
-                let left = deadline.saturating_sub(started.elapsed());
-                match tokio::time::timeout(left, attempt(n)).await {
-                    Ok(outcome) => outcome,
-                    Err(_) => {
-                        crate::trace::event!(warn, attempts = n, deadline = ?deadline, "operation deadline passed");
-                        return Err(Error::new(
-                            ErrorKind::Timeout,
-                            format!("the operation did not finish within its deadline of {deadline:?}"),
-                        )
-                        .with_attempts(n, started.elapsed()));
-                    }
-                }
-            }
-            None => attempt(n).await,
-        };
+        let outcome = attempt(n).await;
         match outcome {
             Attempt::Done(result) => {
                 if result.is_ok() {
@@ -156,15 +143,17 @@ where
             }
             Attempt::Retry { error, delay, timeout } => {
                 let cost = if timeout { TIMEOUT_COST } else { RETRY_COST };
-                if n >= policy.max_attempts.max(1) || !quota.acquire(cost) {
+                if n >= policy.max_attempts.max(1) {
                     return Err(error.with_attempts(n, started.elapsed()));
                 }
                 let wait = delay.unwrap_or_else(|| policy.backoff(n)).min(policy.max_backoff);
-                if policy
-                    .deadline
-                    .is_some_and(|deadline| started.elapsed() + wait >= deadline)
+                if let Some(deadline) = policy.deadline
+                    && started.elapsed() + wait >= deadline
                 {
-                    quota.release(cost);
+                    crate::trace::event!(warn, attempts = n, deadline = ?deadline, "operation deadline passed");
+                    return Err(error.with_deadline(deadline).with_attempts(n, started.elapsed()));
+                }
+                if !quota.acquire(cost) {
                     return Err(error.with_attempts(n, started.elapsed()));
                 }
                 spent += cost;
@@ -188,6 +177,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     #[test]
     fn backoff_is_jittered_exponential_and_capped() {
@@ -274,7 +264,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn the_deadline_bounds_all_attempts_and_says_what_was_tried() {
+    async fn the_deadline_stops_retrying_but_never_cuts_an_attempt() {
         let policy = RetryPolicy {
             max_attempts: 100,
             base_delay: Duration::from_millis(10),
@@ -282,7 +272,8 @@ mod tests {
             deadline: Some(Duration::from_secs(5)),
         };
         let quota = RetryQuota::default();
-        // Each attempt hangs 2 s and then fails: the third is cut at 5 s.
+        // Each attempt takes 2 s (a transfer moving bytes) and then fails: the third ends
+        // at 6 s, past the deadline, and no fourth starts.
         let e = run(&policy, &quota, |_| async {
             tokio::time::sleep(Duration::from_secs(2)).await;
             Attempt::<()>::Retry {
@@ -293,9 +284,17 @@ mod tests {
         })
         .await
         .unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+        assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
         assert_eq!(e.attempts(), Some(3));
-        assert!(e.to_string().contains("after 3 attempts in 5.0"), "{e}");
+        assert!(e.to_string().contains("after 3 attempts in 6.0"), "{e}");
+        assert!(e.to_string().contains("deadline of 5s"), "{e}");
+        // One attempt longer than the deadline runs to its end.
+        let r = run(&policy, &quota, |_| async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Attempt::Done(Ok(7))
+        })
+        .await;
+        assert_eq!(r.unwrap(), 7);
         // Attempts that run out say so too.
         let e = run(&fast(), &quota, |_| async {
             Attempt::<()>::Retry {

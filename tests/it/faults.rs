@@ -644,3 +644,54 @@ async fn clock_skew_is_learned_from_the_server_date() {
     // 15-minute window of the real clock).
     f.client.head_object("k", &ObjectParameters::new()).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_slow_uplink_that_keeps_moving_is_never_timed_out() {
+    // 16 MiB read by the server at a steady 1 MiB/s, with a read timeout of 2 s: bytes never
+    // stop moving, so the upload takes as long as it takes. One attempt, nothing retried.
+    let f = Faulty::new(&[("read_timeout", "2"), ("operation_timeout", "5")]).await;
+    let body = vec![7u8; 16 * MIB];
+    f.proxy.push_for("PUT ", Fault::ThrottleRequest(MIB));
+    let from = f.reset_count();
+    let started = Instant::now();
+    f.client
+        .put_object("slow", Body::from(body.clone()), &ObjectParameters::new())
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    eprintln!("16 MiB at 1 MiB/s uploaded in {:.1} s", took.as_secs_f64());
+    assert!(took > Duration::from_secs(8), "the throttle held: {took:?}");
+    assert_eq!(f.since(from).len(), 1, "one attempt: {:?}", f.since(from));
+    let got = f
+        .client
+        .get_object("slow", None)
+        .await
+        .unwrap()
+        .body
+        .collect(32 * MIB)
+        .await
+        .unwrap();
+    assert!(got == body, "the object reads back");
+}
+
+#[tokio::test]
+async fn a_stalled_upload_fails_in_the_read_timeout() {
+    // The server takes 1 MiB of the body and then reads nothing more: no byte moves once
+    // the socket buffers are full, and the attempt fails one read timeout later.
+    let f = Faulty::new(&[("read_timeout", "2"), ("max_attempts", "1")]).await;
+    f.proxy
+        .push_for("PUT ", Fault::StallRequest(MIB, Duration::from_secs(30)));
+    let started = Instant::now();
+    let e = f
+        .client
+        .put_object("stalled", Body::from(vec![7u8; 64 * MIB]), &ObjectParameters::new())
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(6),
+        "failed after {took:?}: {e}"
+    );
+    f.assert_absent("stalled").await;
+}

@@ -44,6 +44,11 @@ pub enum Fault {
     HoldRequest(Duration),
     /// Read the request head and this many body bytes, then reset the connection.
     ResetDuringRequest(usize),
+    /// Read the request body at this many bytes a second (a slow uplink), then forward it.
+    ThrottleRequest(usize),
+    /// Read the request head and this many body bytes, then stop reading for this long
+    /// (a server that stalls mid-upload), then reset the connection.
+    StallRequest(usize, Duration),
     /// Forward the request, let the server answer in full, then reset the connection
     /// without passing the reply on: the server did the work, the client never hears of it.
     LoseReply,
@@ -82,6 +87,8 @@ impl Fault {
             Fault::DelayRequest(_) => "delayed request",
             Fault::HoldRequest(_) => "held request",
             Fault::ResetDuringRequest(_) => "reset during request body",
+            Fault::ThrottleRequest(_) => "slow request body",
+            Fault::StallRequest(..) => "stalled request body",
             Fault::LoseReply => "lost reply",
             Fault::ShiftRange(_) => "lie: another range",
             Fault::WholeObject => "lie: whole object for a range",
@@ -311,7 +318,8 @@ async fn read_head(client: &mut TcpStream) -> std::io::Result<Option<(Vec<u8>, u
 async fn read_to(client: &mut TcpStream, buf: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
     let mut tmp = [0u8; 64 * 1024];
     while buf.len() < want {
-        let n = client.read(&mut tmp).await?;
+        let room = (want - buf.len()).min(tmp.len());
+        let n = client.read(&mut tmp[..room]).await?;
         if n == 0 {
             return Ok(false);
         }
@@ -369,6 +377,22 @@ async fn handle(
     if let Fault::ResetDuringRequest(n) = fault {
         read_to(&mut client, &mut request, head_len + n.min(body_len)).await?;
         return reset(client);
+    }
+    if let Fault::StallRequest(n, d) = fault {
+        read_to(&mut client, &mut request, head_len + n.min(body_len)).await?;
+        tokio::time::sleep(d).await;
+        return reset(client);
+    }
+    if let Fault::ThrottleRequest(rate) = fault {
+        // 16 steps a second, each reading its share.
+        let step = (rate / 16).max(1);
+        while request.len() < head_len + body_len {
+            let want = (request.len() + step).min(head_len + body_len);
+            if !read_to(&mut client, &mut request, want).await? {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(1000 / 16)).await;
+        }
     }
     if !read_to(&mut client, &mut request, head_len + body_len).await? {
         return Ok(());

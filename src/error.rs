@@ -44,6 +44,9 @@ pub enum ErrorKind {
     /// The server's reply could not be understood (malformed or truncated XML, missing
     /// fields, impossible values).
     InvalidResponse,
+    /// The bytes read do not match the checksum the server stored with the object: they
+    /// were corrupted on the way (or the stored copy is). Reading again may succeed.
+    ChecksumMismatch,
     /// A connect, read or overall timeout elapsed.
     Timeout,
     /// The connection failed or broke: refused, reset, TLS failure, closed mid-body.
@@ -78,6 +81,7 @@ impl ErrorKind {
             ErrorKind::PreconditionFailed => "precondition failed",
             ErrorKind::Service => "service error",
             ErrorKind::InvalidResponse => "invalid response",
+            ErrorKind::ChecksumMismatch => "checksum mismatch",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Transport => "transport error",
             ErrorKind::Io => "i/o error",
@@ -127,6 +131,8 @@ struct Context {
     /// Attempts made and the time they took, when more than one was made or the
     /// operation's deadline passed.
     attempts: Option<(u32, Duration)>,
+    /// The operation's deadline, when it stopped further attempts.
+    deadline: Option<Duration>,
 }
 
 struct Inner {
@@ -215,10 +221,16 @@ impl Error {
     /// Records how many attempts the operation made and for how long (kept from the
     /// innermost layer that knew; shown only when it tried more than once).
     pub(crate) fn with_attempts(mut self, attempts: u32, elapsed: Duration) -> Self {
-        let timed_out = self.inner.kind == ErrorKind::Timeout;
+        let timed_out = self.inner.kind == ErrorKind::Timeout || self.inner.context.deadline.is_some();
         if (attempts > 1 || timed_out) && self.inner.context.attempts.is_none() {
             self.inner.context.attempts = Some((attempts, elapsed));
         }
+        self
+    }
+
+    /// Records that the operation's deadline stopped further attempts.
+    pub(crate) fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.inner.context.deadline.get_or_insert(deadline);
         self
     }
 
@@ -321,6 +333,11 @@ impl Error {
         self.kind() == ErrorKind::InvalidName
     }
 
+    /// The bytes read did not match the checksum the server stored for the object.
+    pub fn is_checksum_mismatch(&self) -> bool {
+        self.kind() == ErrorKind::ChecksumMismatch
+    }
+
     /// A timeout elapsed.
     pub fn is_timeout(&self) -> bool {
         self.kind() == ErrorKind::Timeout
@@ -384,6 +401,12 @@ impl fmt::Display for Error {
         if let Some((n, elapsed)) = ctx.attempts {
             let s = if n == 1 { "" } else { "s" };
             write!(f, " (after {n} attempt{s} in {:.1} s)", elapsed.as_secs_f64())?;
+        }
+        if let Some(deadline) = ctx.deadline {
+            write!(
+                f,
+                " (no further attempt: the operation's deadline of {deadline:?} passed)"
+            )?;
         }
         if let Some(note) = inner.note {
             write!(f, " ({note})")?;

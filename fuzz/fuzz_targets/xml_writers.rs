@@ -9,10 +9,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use storages_s3::ErrorKind;
+use storages_s3::config::ChecksumAlgorithm;
 use storages_s3::fuzzing::xml::{CompletedPart, write_complete_multipart, write_delete};
 use storages_s3_fuzz::{assert_delete_body, is_xml10_char, walk};
 
 const XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+const ALGORITHMS: [ChecksumAlgorithm; 5] = ChecksumAlgorithm::ALL;
 
 fuzz_target!(|data: &[u8]| {
     let (flags, rest) = data.split_first().map_or((0, data), |(f, r)| (*f, r));
@@ -46,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
                 i as u32 + 1
             },
             etag: k,
-            checksum_crc32: (flags & 2 != 0 && i % 2 == 0).then_some(*k),
+            checksum: (flags & 2 != 0 && i % 2 == 0).then_some((ALGORITHMS[i % ALGORITHMS.len()], *k)),
         })
         .collect();
     let body = write_complete_multipart(&parts);
@@ -66,9 +68,11 @@ fuzz_target!(|data: &[u8]| {
                         assert!(!std::mem::replace(&mut etag, true), "two ETags in {body:?}");
                         assert_eq!(text, part.etag, "part {next} of {body:?}");
                     }
-                    "ChecksumCRC32" => {
+                    element if element.starts_with("Checksum") => {
                         assert!(!std::mem::replace(&mut crc, true), "two checksums in {body:?}");
-                        assert_eq!(Some(text), part.checksum_crc32, "part {next} of {body:?}");
+                        let (algorithm, value) = part.checksum.expect("a checksum was given");
+                        assert_eq!(element, format!("Checksum{}", algorithm.name()), "part {next} of {body:?}");
+                        assert_eq!(text, value, "part {next} of {body:?}");
                     }
                     other => panic!("unexpected element {other:?} in {body:?}"),
                 }
@@ -81,7 +85,7 @@ fuzz_target!(|data: &[u8]| {
                 );
                 assert_eq!(
                     std::mem::take(&mut crc),
-                    part.checksum_crc32.is_some(),
+                    part.checksum.is_some(),
                     "part {next} of {body:?}"
                 );
                 next += 1;

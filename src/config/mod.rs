@@ -77,8 +77,8 @@ pub use secret::Secret;
 pub(crate) use shared_file::{ProfileConfig, S3Section, expand_home, home_dir, var};
 pub use table::{Origin, SETTINGS, SettingInfo, SettingKey, Settings};
 pub use values::{
-    AddressingStyle, ChecksumPolicy, ClientConfig, ListObjectsVersion, PayloadSigning, Provider, RetriesConfig,
-    RetryMode, SettingValue, SignatureVersion, TransferConfig, Verify,
+    AddressingStyle, ChecksumAlgorithm, ChecksumPolicy, ClientConfig, ListObjectsVersion, PayloadSigning, Provider,
+    RetriesConfig, RetryMode, SettingValue, SignatureVersion, TransferConfig, Verify,
 };
 
 use crate::error::{Error, Result};
@@ -607,14 +607,43 @@ impl Settings {
             .unwrap_or(PayloadSigning::Auto)
     }
 
-    /// Whether uploads sent with `UNSIGNED-PAYLOAD` carry a CRC32 checksum: the provider
-    /// preset's word when a provider is set; without one, only on AWS itself (no
-    /// `endpoint_url`), since nothing is known of another service.
-    pub fn effective_unsigned_payload_checksum(&self) -> bool {
-        match self.provider {
-            Some(_) => self.provider_defaults().unsigned_payload_checksum,
-            None => self.endpoint_url.is_none(),
+    /// The checksum uploads carry (`x-amz-checksum-*`, computed before the body is sent):
+    /// none with `request_checksum_calculation = when_required` (from `client_config`, else
+    /// the setting) or a signature other than SigV4 (where flexible checksums were not
+    /// established); with `when_supported`, the provider's algorithm or CRC64NVME; unset,
+    /// the provider preset's, and without one AWS's own (CRC64NVME) when no `endpoint_url`
+    /// is set: nothing is known of another service. The object parameter
+    /// `ChecksumAlgorithm` can name another algorithm per upload.
+    pub fn effective_upload_checksum(&self) -> Option<ChecksumAlgorithm> {
+        if self.effective_signature_version() != SignatureVersion::V4 {
+            return None;
         }
+        let policy = self
+            .client_config
+            .as_ref()
+            .and_then(|c| c.request_checksum_calculation)
+            .or(self.request_checksum_calculation);
+        let known = match self.provider {
+            Some(_) => self.provider_defaults().upload_checksum,
+            None if self.endpoint_url.is_none() => ProviderDefaults::of(Provider::Aws).upload_checksum,
+            None => None,
+        };
+        match policy {
+            Some(ChecksumPolicy::WhenRequired) => None,
+            Some(ChecksumPolicy::WhenSupported) => Some(known.unwrap_or(ChecksumAlgorithm::Crc64Nvme)),
+            None => known,
+        }
+    }
+
+    /// Whether reads ask for the object's stored checksum and check the bytes against it:
+    /// `response_checksum_validation` from `client_config`, else the setting, else
+    /// `when_supported` (botocore's default).
+    pub fn effective_response_checksum_validation(&self) -> ChecksumPolicy {
+        self.client_config
+            .as_ref()
+            .and_then(|c| c.response_checksum_validation)
+            .or(self.response_checksum_validation)
+            .unwrap_or(ChecksumPolicy::WhenSupported)
     }
 
     /// Whether requests go to S3 Transfer Acceleration (`<bucket>.s3-accelerate.amazonaws.com`):
@@ -694,15 +723,6 @@ impl Settings {
             .and_then(|c| c.region_name.as_deref())
             .or(self.region_name.as_deref())
             .unwrap_or(self.provider_defaults().region)
-    }
-
-    /// Checksum policy: `client_config`, the setting, the provider's.
-    pub fn effective_checksum_policy(&self) -> ChecksumPolicy {
-        self.client_config
-            .as_ref()
-            .and_then(|c| c.request_checksum_calculation)
-            .or(self.request_checksum_calculation)
-            .unwrap_or(self.provider_defaults().checksum_policy)
     }
 
     /// ListObjects version: the setting, else the provider's.

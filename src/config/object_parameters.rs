@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
-use super::values::{SettingValue, json_object, json_string};
+use super::values::{ChecksumAlgorithm, SettingValue, json_object, json_string};
 
 /// Where an object parameter goes: on uploads, on reads (HEAD/GET), or both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +30,8 @@ pub const OBJECT_PARAMETERS: &[(&str, &str, ParamUse)] = &[
         ParamUse::Write,
     ),
     ("CacheControl", "cache-control", ParamUse::Write),
+    // The checksum an upload carries: computed by the client, so no header of its own.
+    ("ChecksumAlgorithm", "", ParamUse::Write),
     ("ChecksumMode", "x-amz-checksum-mode", ParamUse::Read),
     ("ContentDisposition", "content-disposition", ParamUse::Write),
     ("ContentEncoding", "content-encoding", ParamUse::Write),
@@ -133,11 +135,23 @@ impl ObjectParameters {
         self.values.contains_key(name)
     }
 
-    /// Sets a parameter by boto3 name; unknown names are refused.
+    /// Sets a parameter by boto3 name; unknown names are refused, and so is a
+    /// `ChecksumAlgorithm` that names no algorithm.
     pub fn set(&mut self, name: &str, value: impl Into<String>) -> Result<&mut Self, String> {
         let known = param_name(name).ok_or_else(|| format!("unknown object parameter `{name}`"))?;
-        self.values.insert(known, value.into());
+        let value = value.into();
+        if known == "ChecksumAlgorithm" {
+            value
+                .parse::<ChecksumAlgorithm>()
+                .map_err(|why| format!("ChecksumAlgorithm: {why}"))?;
+        }
+        self.values.insert(known, value);
         Ok(self)
+    }
+
+    /// `ChecksumAlgorithm`: the checksum an upload carries instead of the client's own.
+    pub fn checksum_algorithm(&self) -> Option<ChecksumAlgorithm> {
+        self.get("ChecksumAlgorithm").and_then(|v| v.parse().ok())
     }
 
     /// Removes a parameter, returning its value.

@@ -2,7 +2,7 @@
 //!
 //! A preset only changes defaults: any setting given explicitly (option or global) wins.
 
-use super::{AddressingStyle, ChecksumPolicy, ListObjectsVersion, Provider};
+use super::{AddressingStyle, ChecksumAlgorithm, ListObjectsVersion, Provider};
 
 /// What a provider preset sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,8 +12,6 @@ pub struct ProviderDefaults {
     pub region: &'static str,
     /// Addressing style when none is configured.
     pub addressing_style: AddressingStyle,
-    /// Checksum policy when none is configured.
-    pub checksum_policy: ChecksumPolicy,
     /// ListObjects API version.
     pub list_objects_version: ListObjectsVersion,
     /// Whether `If-None-Match: *` on PutObject and CompleteMultipartUpload is honoured.
@@ -23,10 +21,12 @@ pub struct ProviderDefaults {
     /// Whether legacy SigV2 (`signature_version = "s3"`) is accepted: asking for it with a
     /// provider that refuses it is an error when the settings are built.
     pub sigv2: bool,
-    /// Whether PutObject and UploadPart take an `x-amz-checksum-crc32` header (no
-    /// `aws-chunked` trailer): sent with bodies whose payload is not signed, so that
-    /// something the service checks still covers them.
-    pub unsigned_payload_checksum: bool,
+    /// The checksum the service checks and stores with each upload, given as a header
+    /// computed before the body is sent (never an `aws-chunked` trailer, SPEC §7.2): on
+    /// PutObject, and for multipart uploads per part and for the whole object
+    /// (`FULL_OBJECT`), so that later reads can be verified whole. `None`: no checksum is
+    /// sent unless `request_checksum_calculation = when_supported` asks for one.
+    pub upload_checksum: Option<ChecksumAlgorithm>,
 }
 
 impl ProviderDefaults {
@@ -35,17 +35,15 @@ impl ProviderDefaults {
         let base = ProviderDefaults {
             region: "us-east-1",
             addressing_style: AddressingStyle::Path,
-            // Flexible checksums with aws-chunked trailers break most S3-compatible
-            // services (django-storages #1482), so none are sent unless asked for.
-            checksum_policy: ChecksumPolicy::WhenRequired,
             list_objects_version: ListObjectsVersion::V2,
             conditional_writes: true,
             bulk_delete: true,
             sigv2: true,
-            // AWS and MinIO document the header; Garage 2.5.0 takes it (tested here). R2
-            // documents CRC32 for multipart uploads only, and RustFS not at all: none is
-            // sent there.
-            unsigned_payload_checksum: true,
+            // CRC64NVME is the one algorithm every one of these stores whole for multipart
+            // uploads: AWS (its default), R2 (the only FULL_OBJECT one it documents), MinIO
+            // (since RELEASE.2025-01-20), Garage (since 2.0) and RustFS; each checks it on
+            // PutObject and UploadPart. Tested here against Garage (tests/it/presets.rs).
+            upload_checksum: Some(ChecksumAlgorithm::Crc64Nvme),
         };
         match provider {
             Provider::Aws => ProviderDefaults {
@@ -57,15 +55,11 @@ impl ProviderDefaults {
             Provider::R2 => ProviderDefaults {
                 region: "auto",
                 sigv2: false,
-                unsigned_payload_checksum: false,
                 ..base
             },
             // MinIO and RustFS implement conditional writes (MinIO since 2024, RustFS since 2025).
             Provider::Minio => base,
-            Provider::RustFs => ProviderDefaults {
-                unsigned_payload_checksum: false,
-                ..base
-            },
+            Provider::RustFs => base,
             // Garage's default region is `garage`. Garage 2.5.0 (tested here) ignores
             // If-None-Match on PutObject and CompleteMultipartUpload, so writes without
             // overwrite fall back to exists-then-put, and answers SigV2 with 400

@@ -216,8 +216,13 @@ settings_table! {
     TimeZone time_zone: String = "America/Chicago".into(), "\"America/Chicago\"", ["TIME_ZONE"], Global;
     /// S3-compatible service whose known differences apply as defaults.
     Provider provider: Option<Provider> = None, "none (aws)", ["AWS_S3_PROVIDER"], Extension;
-    /// `when_required` or `when_supported` (CRC32 on every upload request).
-    RequestChecksumCalculation request_checksum_calculation: Option<ChecksumPolicy> = None, "when_required", ["AWS_REQUEST_CHECKSUM_CALCULATION"], Extension;
+    /// `when_supported` (every upload carries a checksum the service stores: CRC64NVME,
+    /// or the object parameter `ChecksumAlgorithm`) or `when_required` (none). Unset: the
+    /// provider preset's word, and on a custom endpoint without one, none.
+    RequestChecksumCalculation request_checksum_calculation: Option<ChecksumPolicy> = None, "provider's (when_supported on aws, r2, minio, rustfs, garage; when_required on other endpoints)", ["AWS_REQUEST_CHECKSUM_CALCULATION"], Extension;
+    /// `when_supported` (reads ask for the stored checksum and check the bytes against it)
+    /// or `when_required` (no check).
+    ResponseChecksumValidation response_checksum_validation: Option<ChecksumPolicy> = None, "when_supported", ["AWS_RESPONSE_CHECKSUM_VALIDATION"], Extension;
     /// Whether request bodies are signed (SHA-256) or sent as `UNSIGNED-PAYLOAD` over HTTPS:
     /// `auto` (unsigned over HTTPS, with a CRC32 checksum where the service takes one),
     /// `always`, `never`.

@@ -93,7 +93,12 @@ fn defaults_match_the_original() {
     assert_eq!(s.transfer_config, TransferConfig::default());
     assert_eq!(s.effective_region(), "us-east-1");
     assert_eq!(s.effective_addressing_style(), AddressingStyle::Auto);
-    assert_eq!(s.effective_checksum_policy(), ChecksumPolicy::WhenRequired);
+    // AWS itself: CRC64NVME on uploads, checked on reads.
+    assert_eq!(s.effective_upload_checksum(), Some(ChecksumAlgorithm::Crc64Nvme));
+    assert_eq!(
+        s.effective_response_checksum_validation(),
+        ChecksumPolicy::WhenSupported
+    );
     assert_eq!(s.effective_max_attempts(), 3);
     assert_eq!(s.effective_connect_timeout(), Duration::from_secs(60));
 }
@@ -330,7 +335,7 @@ fn provider_presets_set_defaults_but_never_override() {
         &[],
     )
     .unwrap();
-    assert_eq!(s.effective_checksum_policy(), ChecksumPolicy::WhenSupported);
+    assert_eq!(s.effective_upload_checksum(), Some(ChecksumAlgorithm::Crc64Nvme));
     assert_eq!(s.effective_region(), "us-east-1");
     // `auto` is not an AWS region: without an endpoint there is nowhere to send requests.
     let e = build(&[BUCKET, ("provider", "r2")], &[]).unwrap_err();
@@ -632,18 +637,71 @@ fn payload_signing_from_the_setting_client_config_or_the_file() {
     assert_eq!(policy(&[BUCKET], &[("AWS_CONFIG_FILE", &file)]), PayloadSigning::Always);
     let e = build(&[BUCKET, ("payload_signing", "sometimes")], &[]).unwrap_err();
     assert_eq!(e.setting(), Some("payload_signing"));
-    // Checksums with unsigned bodies: the preset's word, else AWS itself only.
-    let checksum = |options: &[(&str, &str)]| build(options, &[]).unwrap().effective_unsigned_payload_checksum();
-    assert!(checksum(&[BUCKET]));
-    assert!(!checksum(&[BUCKET, ("endpoint_url", "https://s3.example.com")]));
-    assert!(checksum(&[
+}
+
+#[test]
+fn upload_checksums_follow_the_policy_the_preset_and_the_signature() {
+    let checksum = |options: &[(&str, &str)], globals: &[(&str, &str)]| {
+        build(options, globals).unwrap().effective_upload_checksum()
+    };
+    let crc64 = Some(ChecksumAlgorithm::Crc64Nvme);
+    // AWS itself, and every preset: the service stores CRC64NVME.
+    assert_eq!(checksum(&[BUCKET], &[]), crc64);
+    for provider in ["minio", "rustfs", "garage", "r2"] {
+        let o = [
+            BUCKET,
+            ("endpoint_url", "https://s.example.com"),
+            ("provider", provider),
+        ];
+        assert_eq!(checksum(&o, &[]), crc64, "{provider}");
+    }
+    // A service nothing is known of: none, unless asked for.
+    let other = [BUCKET, ("endpoint_url", "https://s3.example.com")];
+    assert_eq!(checksum(&other, &[]), None);
+    let asked = [
         BUCKET,
-        ("endpoint_url", "https://minio.example.com"),
-        ("provider", "minio")
-    ]));
-    assert!(!checksum(&[
-        BUCKET,
-        ("endpoint_url", "https://rustfs.example.com"),
-        ("provider", "rustfs")
-    ]));
+        ("endpoint_url", "https://s3.example.com"),
+        ("request_checksum_calculation", "when_supported"),
+    ];
+    assert_eq!(checksum(&asked, &[]), crc64);
+    assert_eq!(
+        checksum(&other, &[("AWS_REQUEST_CHECKSUM_CALCULATION", "when_supported")]),
+        crc64
+    );
+    // when_required sends none, from the setting or client_config (which wins).
+    assert_eq!(
+        checksum(&[BUCKET, ("request_checksum_calculation", "when_required")], &[]),
+        None
+    );
+    let cc = r#"{"request_checksum_calculation": "when_required"}"#;
+    assert_eq!(
+        checksum(
+            &[
+                BUCKET,
+                ("request_checksum_calculation", "when_supported"),
+                ("client_config", cc)
+            ],
+            &[]
+        ),
+        None
+    );
+    // Flexible checksums go with SigV4 only.
+    assert_eq!(checksum(&[BUCKET, ("signature_version", "s3")], &[]), None);
+    assert_eq!(checksum(&[BUCKET, ("signature_version", "unsigned")], &[]), None);
+    // Reads: checked unless when_required.
+    let validation = |options: &[(&str, &str)]| build(options, &[]).unwrap().effective_response_checksum_validation();
+    assert_eq!(validation(&[BUCKET]), ChecksumPolicy::WhenSupported);
+    assert_eq!(
+        validation(&[BUCKET, ("response_checksum_validation", "when_required")]),
+        ChecksumPolicy::WhenRequired
+    );
+    let cc = r#"{"response_checksum_validation": "when_required"}"#;
+    assert_eq!(
+        validation(&[BUCKET, ("client_config", cc)]),
+        ChecksumPolicy::WhenRequired
+    );
+    // The object parameter names an algorithm, or is refused.
+    let p: crate::config::ObjectParameters = r#"{"ChecksumAlgorithm": "sha256"}"#.parse().unwrap();
+    assert_eq!(p.checksum_algorithm(), Some(ChecksumAlgorithm::Sha256));
+    assert!(r#"{"ChecksumAlgorithm": "md5"}"#.parse::<crate::config::ObjectParameters>().is_err());
 }

@@ -186,12 +186,41 @@ enum_setting! {
 }
 
 enum_setting! {
-    /// When to send a flexible checksum (`x-amz-checksum-crc32`) with uploads.
+    /// When to use flexible checksums (`x-amz-checksum-*`): botocore's
+    /// `request_checksum_calculation` (uploads) and `response_checksum_validation`
+    /// (downloads) take these values.
     pub enum ChecksumPolicy : "when_required, when_supported" {
-        /// Only where S3 requires one. What every S3-compatible service accepts.
+        /// Only where S3 requires one: no checksum sent with uploads, none checked on reads.
         WhenRequired = ["when_required"],
-        /// A CRC32 checksum on every PutObject and UploadPart.
+        /// Uploads carry a checksum the service stores (CRC64NVME unless the object
+        /// parameter `ChecksumAlgorithm` names another); reads ask for the stored checksum
+        /// and check the bytes against it.
         WhenSupported = ["when_supported"],
+    }
+}
+
+enum_setting! {
+    /// A checksum algorithm S3 computes, stores with an object and returns with it
+    /// (boto3's `ChecksumAlgorithm`).
+    ///
+    /// ```
+    /// use storages_s3::config::ChecksumAlgorithm;
+    /// assert_eq!("CRC64NVME".parse::<ChecksumAlgorithm>().unwrap(), ChecksumAlgorithm::Crc64Nvme);
+    /// assert_eq!(ChecksumAlgorithm::Crc32c.name(), "CRC32C");
+    /// ```
+    #[non_exhaustive]
+    pub enum ChecksumAlgorithm : "CRC64NVME, CRC32C, CRC32, SHA1, SHA256" {
+        /// CRC-64/NVME: what AWS adds to every new object, and the one algorithm every
+        /// service that takes checksums stores whole for multipart uploads (`FULL_OBJECT`).
+        Crc64Nvme = ["crc64nvme"],
+        /// CRC-32C (Castagnoli).
+        Crc32c = ["crc32c"],
+        /// CRC-32 (ISO-HDLC, as zlib's).
+        Crc32 = ["crc32"],
+        /// SHA-1.
+        Sha1 = ["sha1"],
+        /// SHA-256.
+        Sha256 = ["sha256"],
     }
 }
 
@@ -199,9 +228,9 @@ enum_setting! {
     /// Whether SigV4 signs the SHA-256 of request bodies (`x-amz-content-sha256`), or sends
     /// `UNSIGNED-PAYLOAD`, which S3 allows over HTTPS (TLS already protects the body).
     pub enum PayloadSigning : "auto, always, never" {
-        /// Sign bodies over plain HTTP; over HTTPS send `UNSIGNED-PAYLOAD`, with a CRC32
-        /// checksum of each upload where the service takes one (see
-        /// [`ProviderDefaults::unsigned_payload_checksum`](crate::config::ProviderDefaults)).
+        /// Sign bodies over plain HTTP; over HTTPS send `UNSIGNED-PAYLOAD` (with the
+        /// checksum every upload carries where the service stores one: see
+        /// [`ProviderDefaults::upload_checksum`](crate::config::ProviderDefaults)).
         Auto = ["auto"],
         /// Sign every body (botocore's `payload_signing_enabled = true`).
         Always = ["always", "true"],
@@ -378,6 +407,8 @@ pub struct ClientConfig {
     pub retries: RetriesConfig,
     /// `request_checksum_calculation`.
     pub request_checksum_calculation: Option<ChecksumPolicy>,
+    /// `response_checksum_validation`.
+    pub response_checksum_validation: Option<ChecksumPolicy>,
     /// `tcp_keepalive`.
     pub tcp_keepalive: Option<bool>,
 }
@@ -438,13 +469,10 @@ impl FromStr for ClientConfig {
                     }
                 }
                 "request_checksum_calculation" => c.request_checksum_calculation = Some(json_string(&k, &v)?.parse()?),
+                "response_checksum_validation" => c.response_checksum_validation = Some(json_string(&k, &v)?.parse()?),
                 "tcp_keepalive" => c.tcp_keepalive = Some(json_bool(&k, &v)?),
                 // Accepted for compatibility with botocore configurations; no effect here.
-                "response_checksum_validation"
-                | "parameter_validation"
-                | "inject_host_prefix"
-                | "client_cert"
-                | "proxies_config" => {}
+                "parameter_validation" | "inject_host_prefix" | "client_cert" | "proxies_config" => {}
                 _ => return Err(format!("unknown client_config key `{k}`")),
             }
         }

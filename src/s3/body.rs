@@ -13,6 +13,7 @@ use crate::config::ObjectParameters;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::ResponseBody;
 use crate::s3::Client;
+use crate::s3::checksum::{Verification, Verifier};
 use crate::s3::ops::get_object::{ByteRange, Expect, Served};
 
 type Reopen = Pin<Box<dyn Future<Output = Result<(Served, ResponseBody)>> + Send>>;
@@ -45,6 +46,10 @@ pub struct ObjectBody {
     body: Option<ResponseBody>,
     reopen: Option<Reopen>,
     done: bool,
+    /// Checks the bytes of a whole read against the object's stored checksum.
+    verifier: Option<Verifier>,
+    /// What was (or will be) verified.
+    verification: Verification,
 }
 
 impl fmt::Debug for ObjectBody {
@@ -64,10 +69,17 @@ impl ObjectBody {
         params: ObjectParameters,
         etag: Option<String>,
         served: Served,
-        resumes: u32,
         body: ResponseBody,
+        verification: Verification,
     ) -> Self {
+        let resumes = client.options().transfer.num_download_attempts.saturating_sub(1);
+        let verifier = match &verification {
+            Verification::Pending(stored) => Some(Verifier::new(stored.clone())),
+            _ => None,
+        };
         ObjectBody {
+            verifier,
+            verification,
             client,
             key,
             params,
@@ -98,13 +110,55 @@ impl ObjectBody {
         self.total
     }
 
+    /// What is verified of the bytes: on a whole read, every byte is checked against the
+    /// checksum the server stored for the object ([`Verification::Pending`] until the
+    /// end, then [`Verification::Verified`]; a mismatch is an error of kind
+    /// [`ChecksumMismatch`](crate::ErrorKind::ChecksumMismatch) in place of the end, after
+    /// every byte was handed on: a caller that streams the body acts on the bytes only
+    /// once the end has come). A range, a composite checksum or none at all leaves the
+    /// bytes unverified, and says why.
+    pub fn verification(&self) -> &Verification {
+        &self.verification
+    }
+
     /// The next piece, `None` at the end.
     pub async fn chunk(&mut self) -> Option<Result<Bytes>> {
         std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
     }
 
-    /// The whole rest of the body, refusing more than `limit` bytes.
+    /// The whole rest of the body, refusing more than `limit` bytes. A whole read whose
+    /// bytes do not match the stored checksum is read once more (the bytes are held here,
+    /// so none reached the caller), pinned to the same ETag, as a broken connection would
+    /// be.
     pub async fn collect(mut self, limit: usize) -> Result<Bytes> {
+        match self.collect_once(limit).await {
+            Err(e) if e.is_checksum_mismatch() => {
+                crate::trace::event!(warn, key = %self.key, error = %e, "reading again after a checksum mismatch");
+                let Some(again) = self.reread() else {
+                    return Err(e);
+                };
+                again.await?.collect_once(limit).await
+            }
+            other => other,
+        }
+    }
+
+    /// A new whole read of the same object (the same ETag), when this one was whole.
+    fn reread(&self) -> Option<impl Future<Output = Result<ObjectBody>> + Send + use<>> {
+        let etag = self.etag.clone()?;
+        let (client, key, params, total) = (self.client.clone(), self.key.clone(), self.params.clone(), self.total);
+        client.note_resume();
+        Some(async move {
+            let expect = Expect {
+                range: None,
+                etag: Some(&etag),
+                total,
+            };
+            Ok(client.get_object_expecting(&key, &params, &expect).await?.body)
+        })
+    }
+
+    async fn collect_once(&mut self, limit: usize) -> Result<Bytes> {
         let expected = self.remaining();
         if expected.is_some_and(|n| n > limit as u64) {
             return Err(Error::new(
@@ -201,6 +255,19 @@ impl ObjectBody {
     }
 }
 
+impl ObjectBody {
+    /// Ends the body with an error: nothing after it, and nothing verified.
+    fn fail(&mut self, e: Error) -> Poll<Option<Result<Bytes>>> {
+        self.done = true;
+        self.verifier = None;
+        self.body = None;
+        self.reopen = None;
+        Poll::Ready(Some(Err(e
+            .with_operation("GetObject")
+            .with_object(self.client.bucket(), Some(&self.key)))))
+    }
+}
+
 impl Stream for ObjectBody {
     type Item = Result<Bytes>;
 
@@ -210,6 +277,13 @@ impl Stream for ObjectBody {
             if this.done {
                 // A whole object sent for a range is left unread past the range.
                 this.body = None;
+                // The last word of a whole read is its checksum's.
+                if let Some(verifier) = this.verifier.take() {
+                    match verifier.finish() {
+                        Ok(stored) => this.verification = Verification::Verified(stored),
+                        Err(e) => return this.fail(e),
+                    }
+                }
                 return Poll::Ready(None);
             }
             if let Some(reopen) = &mut this.reopen {
@@ -220,20 +294,19 @@ impl Stream for ObjectBody {
                         this.reply_end = served.reply_end;
                         this.body = Some(body);
                     }
-                    Err(e) => {
-                        this.reopen = None;
-                        this.done = true;
-                        return Poll::Ready(Some(Err(e.with_operation("GetObject"))));
-                    }
+                    Err(e) => return this.fail(e),
                 }
             }
             let Some(body) = &mut this.body else {
                 this.done = true;
-                return Poll::Ready(None);
+                continue;
             };
             let outcome = match ready!(Pin::new(body).poll_next(cx)) {
                 Some(Ok(chunk)) => match this.take(chunk) {
                     Ok(Some(piece)) => {
+                        if let Some(verifier) = &mut this.verifier {
+                            verifier.update(&piece);
+                        }
                         // All asked for, and the reply goes on (a whole object sent for a
                         // range): stop here. A reply that ends with the range is read to
                         // its end, so that its connection goes back to the pool.
@@ -241,27 +314,20 @@ impl Stream for ObjectBody {
                         return Poll::Ready(Some(Ok(piece)));
                     }
                     Ok(None) => continue,
-                    Err(e) => {
-                        this.done = true;
-                        return Poll::Ready(Some(Err(e
-                            .with_operation("GetObject")
-                            .with_object(this.client.bucket(), Some(&this.key)))));
-                    }
+                    Err(e) => return this.fail(e),
                 },
                 Some(Err(e)) => e,
                 None => match this.ended() {
                     Ok(()) => {
+                        // The end is reported above, after the checksum's word.
                         this.done = true;
-                        return Poll::Ready(None);
+                        continue;
                     }
                     Err(e) => e,
                 },
             };
             if let Err(e) = this.resume(outcome) {
-                this.done = true;
-                return Poll::Ready(Some(Err(e
-                    .with_operation("GetObject")
-                    .with_object(this.client.bucket(), Some(&this.key)))));
+                return this.fail(e);
             }
         }
     }

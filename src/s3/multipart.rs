@@ -388,7 +388,7 @@ impl Upload {
             let body = Body::from(std::mem::take(&mut self.buf).freeze());
             let options = WriteOptions {
                 if_none_match: self.if_none_match,
-                crc32: self.client.crc32(),
+                checksum: self.client.upload_checksum(&self.params),
             };
             let out = self
                 .client

@@ -10,6 +10,7 @@ use md5::Digest as _;
 
 use crate::config::{OBJECT_PARAMETERS, ObjectParameters, ParamUse};
 use crate::error::{Error, ErrorKind, Result};
+use crate::s3::checksum::StoredChecksum;
 
 fn invalid(name: &str, why: &str) -> Error {
     Error::new(ErrorKind::InvalidSetting, format!("object parameter {name}: {why}"))
@@ -101,6 +102,9 @@ pub struct ObjectHead {
     pub server_side_encryption: Option<String>,
     /// User metadata (`x-amz-meta-*`), keys in lower case without the prefix.
     pub metadata: BTreeMap<String, String>,
+    /// The checksum the server stated for the object (`x-amz-checksum-*`, sent when asked
+    /// with `x-amz-checksum-mode: ENABLED`).
+    pub checksum: Option<StoredChecksum>,
 }
 
 fn text(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -154,6 +158,7 @@ impl ObjectHead {
             storage_class: text(headers, "x-amz-storage-class"),
             server_side_encryption: text(headers, "x-amz-server-side-encryption"),
             metadata,
+            checksum: StoredChecksum::from_headers(headers),
         })
     }
 }

@@ -31,6 +31,7 @@ use std::time::SystemTime;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
+use crate::config::ChecksumAlgorithm;
 use crate::xml_ref::expand_reference;
 
 use crate::{Error, ErrorKind, Result, ServiceError};
@@ -204,8 +205,8 @@ pub struct CompletedPart<'a> {
     pub part_number: u32,
     /// The part's entity tag, exactly as UploadPart returned it (quotes included).
     pub etag: &'a str,
-    /// The part's base64 CRC32 checksum, when the upload asked for CRC32 checksums.
-    pub checksum_crc32: Option<&'a str>,
+    /// The part's checksum (base64), when the upload carries checksums.
+    pub checksum: Option<(ChecksumAlgorithm, &'a str)>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -537,7 +538,7 @@ pub fn parse_list_multipart_uploads(xml: &[u8]) -> Result<ListMultipartUploadsPa
 // ---------------------------------------------------------------------------------------------
 
 /// Writes the body of a CompleteMultipartUpload request:
-/// `<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Part><PartNumber>1</PartNumber><ETag>"…"</ETag>[<ChecksumCRC32>…</ChecksumCRC32>]</Part>…</CompleteMultipartUpload>`.
+/// `<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Part><PartNumber>1</PartNumber><ETag>"…"</ETag>[<ChecksumCRC64NVME>…</ChecksumCRC64NVME>]</Part>…</CompleteMultipartUpload>`.
 ///
 /// Parts are written in the order given; S3 wants them by ascending part number. Text is
 /// XML-escaped (`&`, `<`, `>`, and `\r` as `&#13;`); ETags and checksums come from S3's own
@@ -552,10 +553,10 @@ pub fn write_complete_multipart(parts: &[CompletedPart<'_>]) -> String {
         let _ = write!(out, "<Part><PartNumber>{}</PartNumber><ETag>", part.part_number);
         push_escaped(&mut out, part.etag);
         out.push_str("</ETag>");
-        if let Some(crc) = part.checksum_crc32 {
-            out.push_str("<ChecksumCRC32>");
-            push_escaped(&mut out, crc);
-            out.push_str("</ChecksumCRC32>");
+        if let Some((algorithm, value)) = part.checksum {
+            let _ = write!(out, "<{}>", algorithm.element());
+            push_escaped(&mut out, value);
+            let _ = write!(out, "</{}>", algorithm.element());
         }
         out.push_str("</Part>");
     }
@@ -1722,17 +1723,17 @@ line</Key><Size>6</Size></Contents>
             CompletedPart {
                 part_number: 1,
                 etag: "\"a54357aff0632cce46d942af68356b38\"",
-                checksum_crc32: None,
+                checksum: None,
             },
             CompletedPart {
                 part_number: 2,
                 etag: "\"0c78aef83f66abc1fa1e8477f296d394\"",
-                checksum_crc32: Some("AAAAAA=="),
+                checksum: Some((ChecksumAlgorithm::Crc32, "AAAAAA==")),
             },
             CompletedPart {
                 part_number: 10_000,
                 etag: "we<ird&",
-                checksum_crc32: None,
+                checksum: None,
             },
         ];
         let body = write_complete_multipart(&parts);
@@ -1763,7 +1764,7 @@ line</Key><Size>6</Size></Contents>
                 (
                     Some(p.part_number),
                     Some(p.etag.to_owned()),
-                    p.checksum_crc32.map(str::to_owned),
+                    p.checksum.map(|(_, v)| v.to_owned()),
                 )
             })
             .collect();

@@ -131,7 +131,11 @@ impl Reader {
     /// Reads stored bytes as they are (objects without `Content-Encoding: gzip`).
     fn poll_read_plain(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<Result<()>> {
         while self.pending.is_empty() {
-            if self.eof || self.head.content_length.is_some_and(|len| self.pos >= len) {
+            // At the end of a known size nothing is asked for (a range from there would be
+            // refused); a stream already open is read to its end, where its checksum is
+            // checked.
+            let at_end = self.head.content_length.is_some_and(|len| self.pos >= len);
+            if self.eof || (at_end && self.body.is_none() && self.opening.is_none()) {
                 return Poll::Ready(Ok(()));
             }
             match ready!(self.poll_chunk(cx))? {
@@ -396,8 +400,26 @@ impl S3File {
     /// Reads the rest of the object into a local copy that stays in memory up to the
     /// storage's `max_memory_size` and spills to a temporary file beyond it (in
     /// `file_upload_temp_dir`, else the system's); `max_memory_size = 0` keeps it all in
-    /// memory, as in the original. The copy is positioned at its start.
+    /// memory, as in the original. The copy is positioned at its start. A copy of the
+    /// whole object whose bytes do not match the checksum the server stored is made once
+    /// more, and is an error of kind [`ChecksumMismatch`](ErrorKind::ChecksumMismatch) if
+    /// it fails again: a corrupted copy is never returned.
     pub async fn local_copy(&mut self) -> Result<tempfile::SpooledTempFile> {
+        let from_start = matches!(&self.state, State::Read(r) if r.pos == 0);
+        match self.spool().await {
+            Err(e) if e.is_checksum_mismatch() && from_start => {
+                crate::trace::event!(warn, key = %self.key, error = %e, "copying again after a checksum mismatch");
+                if let State::Read(r) = &mut self.state {
+                    r.reset();
+                    r.pos = 0;
+                }
+                self.spool().await
+            }
+            other => other,
+        }
+    }
+
+    async fn spool(&mut self) -> Result<tempfile::SpooledTempFile> {
         use std::io::{Seek, Write};
         use tokio::io::AsyncReadExt;
         let limit = if self.max_memory_size == 0 {

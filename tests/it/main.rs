@@ -8,6 +8,7 @@ mod common;
 mod axum_browser;
 mod bad_input;
 mod blocking;
+mod checksums;
 mod cli;
 mod credentials;
 mod fault_campaign;

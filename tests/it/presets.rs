@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use storages_s3::config::{ObjectParameters, PayloadSigning, Provider, ProviderDefaults, SignatureVersion};
+use storages_s3::config::{
+    ChecksumAlgorithm, ObjectParameters, PayloadSigning, Provider, ProviderDefaults, SignatureVersion,
+};
 use storages_s3::credentials::{Credentials, StaticProvider};
 use storages_s3::http::Body;
 use storages_s3::s3::Client;
@@ -16,7 +18,7 @@ use crate::common::{Bed, Capability, Style};
 async fn honours_if_none_match(client: &Client) -> bool {
     let once = WriteOptions {
         if_none_match: true,
-        crc32: false,
+        checksum: None,
     };
     let params = ObjectParameters::new();
     client
@@ -42,12 +44,14 @@ async fn takes_sigv2(bed: &Bed, client: &Client) -> bool {
     v2.head_object("probe/inm", &ObjectParameters::new()).await.is_ok()
 }
 
-/// Whether an upload sent with `UNSIGNED-PAYLOAD` and an `x-amz-checksum-crc32` header (what
-/// `auto` payload signing sends over HTTPS) is stored, here over the bed's own scheme.
-async fn takes_unsigned_payload_with_a_checksum(bed: &Bed, client: &Client) -> bool {
+/// What the server does with an upload sent with `UNSIGNED-PAYLOAD` and an
+/// `x-amz-checksum-crc64nvme` header (what `auto` payload signing sends over HTTPS), here
+/// over the bed's own scheme: whether it is taken, and whether the server returns the
+/// checksum with the object (`x-amz-checksum-mode: ENABLED`) so that reads are verified.
+async fn stores_checksums(bed: &Bed, client: &Client) -> (bool, bool) {
     let mut options = client.options().clone();
     options.payload_signing = PayloadSigning::Never;
-    options.unsigned_payload_checksum = true;
+    options.upload_checksum = Some(ChecksumAlgorithm::Crc64Nvme);
     let creds = Credentials::new(&bed.access_key, bed.secret_key.as_str());
     let unsigned = Client::with_options(options, Arc::new(StaticProvider::new(creds))).unwrap();
     let body = "unsigned, with a checksum";
@@ -56,18 +60,26 @@ async fn takes_unsigned_payload_with_a_checksum(bed: &Bed, client: &Client) -> b
         .await
         .is_err()
     {
-        return false;
+        return (false, false);
     }
-    let got = client
-        .get_object("probe/unsigned", None)
-        .await
-        .unwrap()
-        .body
-        .collect(1024)
-        .await
-        .unwrap();
+    let read = client.get_object("probe/unsigned", None).await.unwrap();
+    let stated = read.head.checksum.clone();
+    let mut read = read.body;
+    let mut got = Vec::new();
+    while let Some(chunk) = read.chunk().await {
+        got.extend_from_slice(&chunk.unwrap());
+    }
     assert_eq!(&got[..], body.as_bytes());
-    true
+    let returned = match stated {
+        Some(stored) => {
+            assert_eq!(stored.algorithm, ChecksumAlgorithm::Crc64Nvme);
+            assert_eq!(stored.value, ChecksumAlgorithm::Crc64Nvme.value_of(body.as_bytes()));
+            assert!(read.verification().is_verified(), "{:?}", read.verification());
+            true
+        }
+        None => false,
+    };
+    (true, returned)
 }
 
 #[tokio::test]
@@ -76,13 +88,19 @@ async fn presets_and_profiles_say_what_the_server_does() {
     let client = bed.client("presets", Style::Path).await;
     let conditional = honours_if_none_match(&client).await;
     let sigv2 = takes_sigv2(&bed, &client).await;
-    let unsigned_checksum = takes_unsigned_payload_with_a_checksum(&bed, &client).await;
+    let (checksum_taken, checksum_returned) = stores_checksums(&bed, &client).await;
     // DeleteObjects (bulk delete) works everywhere the suite runs.
     let deleted = client.delete_objects(&["probe/inm"]).await.unwrap();
     assert!(deleted.errors.is_empty(), "{:?}", deleted.errors);
     eprintln!(
         "{}: If-None-Match honoured: {conditional}, SigV2 taken: {sigv2}, DeleteObjects: true, \
-         UNSIGNED-PAYLOAD with a CRC32 taken: {unsigned_checksum}",
+         UNSIGNED-PAYLOAD with a CRC64NVME taken: {checksum_taken}, stored and returned: {checksum_returned}",
+        bed.kind
+    );
+    assert_eq!(
+        checksum_returned,
+        bed.has(Capability::StoredChecksums),
+        "the profile of {}",
         bed.kind
     );
     assert_eq!(
@@ -101,10 +119,10 @@ async fn presets_and_profiles_say_what_the_server_does() {
     assert_eq!(defaults.conditional_writes, conditional, "the {preset} preset");
     assert_eq!(defaults.sigv2, sigv2, "the {preset} preset");
     assert!(defaults.bulk_delete, "the {preset} preset");
-    if defaults.unsigned_payload_checksum {
+    if defaults.upload_checksum.is_some() {
         assert!(
-            unsigned_checksum,
-            "the {preset} preset says unsigned uploads with a CRC32 are taken"
+            checksum_taken && checksum_returned,
+            "the {preset} preset says uploads with a CRC64NVME are taken, and the checksum stored"
         );
     }
     // The storage built on the preset writes without overwriting as the server allows.

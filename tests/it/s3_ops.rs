@@ -692,7 +692,7 @@ async fn conditional_put_refuses_to_overwrite(style: Style) {
     let client = bed.client("ifnonematch", style).await;
     let once = WriteOptions {
         if_none_match: true,
-        crc32: false,
+        checksum: None,
     };
     client
         .put_object_with("lock", Body::from("first"), &ObjectParameters::new(), once)

@@ -547,17 +547,17 @@ async fn payload_signing_follows_the_scheme_and_the_policy() {
             true,
         ),
         (
-            "https, auto, a provider that does not",
+            "https, auto, another provider that stores them",
             https(&[("provider", "rustfs")]),
             UNSIGNED,
-            false,
+            true,
         ),
         ("https, auto, an unknown service", https(&[]), UNSIGNED, false),
         (
             "https, always",
             https(&[("provider", "minio"), ("payload_signing", "always")]),
             SIGNED,
-            false,
+            true,
         ),
         (
             "https, payload_signing_enabled in client_config",
@@ -565,7 +565,14 @@ async fn payload_signing_follows_the_scheme_and_the_policy() {
             SIGNED,
             false,
         ),
-        ("http, auto", http(&[("provider", "minio")]), SIGNED, false),
+        ("http, auto", http(&[("provider", "minio")]), SIGNED, true),
+        ("http, auto, an unknown service", http(&[]), SIGNED, false),
+        (
+            "http, when_required",
+            http(&[("provider", "minio"), ("request_checksum_calculation", "when_required")]),
+            SIGNED,
+            false,
+        ),
         (
             "http, never",
             http(&[("provider", "minio"), ("payload_signing", "never")]),
@@ -626,6 +633,9 @@ async fn payload_signing_follows_the_scheme_and_the_policy() {
                 assert_eq!(hash, "UNSIGNED-PAYLOAD", "{case}: {operation}");
             }
             assert_eq!(crc.is_some(), checksum, "{case}: {operation} {crc:?}");
+            if let Some(crc) = crc {
+                assert!(crc.starts_with("x-amz-checksum-crc64nvme: "), "{case}: {crc}");
+            }
         }
     }
 }

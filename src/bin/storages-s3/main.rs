@@ -387,23 +387,36 @@ async fn cp(flags: &SettingFlags, source: &str, destination: &str) -> Result<(),
             println!("{source} -> s3:{stored}");
         }
         (Some(name), None) => {
-            let mut file = storage.open(name, "rb").await?;
             let target = Path::new(destination);
             let dir = target
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
-            // Written beside the target and renamed into place: never half a file.
-            let temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Failure {
-                code: 1,
-                message: format!("cannot write in {}: {e}", dir.display()),
-            })?;
-            let mut out = tokio::fs::File::from_std(temp.reopen().map_err(|e| Failure {
-                code: 1,
-                message: format!("cannot write: {e}"),
-            })?);
-            tokio::io::copy(&mut file, &mut out).await.map_err(Error::from)?;
-            out.flush().await.map_err(Error::from)?;
+            // Written beside the target and renamed into place once every byte is in and
+            // verified: never half a file, nor a corrupted one. A copy whose bytes do not
+            // match the stored checksum is made once more.
+            let mut tries = 2;
+            let temp = loop {
+                tries -= 1;
+                let temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Failure {
+                    code: 1,
+                    message: format!("cannot write in {}: {e}", dir.display()),
+                })?;
+                let mut out = tokio::fs::File::from_std(temp.reopen().map_err(|e| Failure {
+                    code: 1,
+                    message: format!("cannot write: {e}"),
+                })?);
+                let mut file = storage.open(name, "rb").await?;
+                let copied = tokio::io::copy(&mut file, &mut out).await.map_err(Error::from);
+                match copied {
+                    Err(e) if e.is_checksum_mismatch() && tries > 0 => continue,
+                    Err(e) => return Err(e.into()),
+                    Ok(_) => {}
+                }
+                out.flush().await.map_err(Error::from)?;
+                out.sync_all().await.map_err(Error::from)?;
+                break temp;
+            };
             temp.persist(target).map_err(|e| Failure {
                 code: 1,
                 message: format!("cannot write {destination}: {}", e.error),

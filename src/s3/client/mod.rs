@@ -11,8 +11,8 @@ use http::{HeaderValue, Method, Response, StatusCode, Uri};
 
 use crate::ServiceError;
 use crate::config::{
-    AddressingStyle, ChecksumPolicy, Endpoint, ListObjectsVersion, ObjectParameters, PayloadSigning, Settings,
-    SignatureVersion, TransferConfig,
+    AddressingStyle, ChecksumAlgorithm, ChecksumPolicy, Endpoint, ListObjectsVersion, ObjectParameters, PayloadSigning,
+    Settings, SignatureVersion, TransferConfig,
 };
 use crate::credentials::{self, Credentials, ProvideCredentials, StaticProvider};
 use crate::error::{Error, ErrorKind, Result};
@@ -20,6 +20,7 @@ use crate::http::retry::{self, Attempt, RetryPolicy, RetryQuota};
 use crate::http::{Body, HttpClient, HttpConfig, ResponseBody};
 use crate::s3::addressing::{Addressing, AwsVariant, Target, aws_endpoint, encode_query};
 use crate::s3::body::ObjectBody;
+use crate::s3::checksum::Verification;
 use crate::s3::list::{ListObjects, ListUploads};
 use crate::s3::ops::copy_object::MetadataDirective;
 use crate::s3::ops::get_object::{ByteRange, ContentRange, Expect, Served};
@@ -61,10 +62,16 @@ pub struct ClientOptions {
     pub signature_version: SignatureVersion,
     /// Whether SigV4 signs request bodies (see [`PayloadSigning`]).
     pub payload_signing: PayloadSigning,
-    /// Whether uploads with `UNSIGNED-PAYLOAD` carry a CRC32 checksum.
-    pub unsigned_payload_checksum: bool,
-    /// Checksum policy.
-    pub checksum_policy: ChecksumPolicy,
+    /// The checksum uploads carry (see [`Settings::effective_upload_checksum`]); `None`:
+    /// none, unless an upload's `ChecksumAlgorithm` parameter names one and
+    /// `checksum_parameter` allows it.
+    pub upload_checksum: Option<ChecksumAlgorithm>,
+    /// Whether an upload's `ChecksumAlgorithm` parameter is honoured: SigV4, and not
+    /// `request_checksum_calculation = when_required`.
+    pub checksum_parameter: bool,
+    /// Whether reads ask for the stored checksum and verify the bytes against it
+    /// (`response_checksum_validation = when_supported`).
+    pub verify_checksums: bool,
     /// ListObjects version.
     pub list_objects_version: ListObjectsVersion,
     /// Whether `If-None-Match: *` uploads are honoured.
@@ -97,8 +104,13 @@ impl ClientOptions {
             addressing_style: s.effective_addressing_style(),
             signature_version: s.effective_signature_version(),
             payload_signing: s.effective_payload_signing(),
-            unsigned_payload_checksum: s.effective_unsigned_payload_checksum(),
-            checksum_policy: s.effective_checksum_policy(),
+            upload_checksum: s.effective_upload_checksum(),
+            checksum_parameter: s.effective_signature_version() == SignatureVersion::V4
+                && cc
+                    .and_then(|c| c.request_checksum_calculation)
+                    .or(s.request_checksum_calculation)
+                    != Some(ChecksumPolicy::WhenRequired),
+            verify_checksums: s.effective_response_checksum_validation() == ChecksumPolicy::WhenSupported,
             list_objects_version: s.effective_list_objects_version(),
             conditional_writes: s.effective_conditional_writes(),
             bulk_delete: s.effective_bulk_delete(),
@@ -357,7 +369,11 @@ impl Client {
 
     /// HeadObject: the object's metadata. A missing key is [`ErrorKind::NotFound`].
     pub async fn head_object(&self, key: &str, params: &ObjectParameters) -> Result<ObjectHead> {
-        let op = self.context(ops::head_object::request(key, params), "HeadObject", Some(key))?;
+        let op = self.context(
+            ops::head_object::request(key, params, self.inner.options.verify_checksums),
+            "HeadObject",
+            Some(key),
+        )?;
         let resp = self.send(op).await?;
         let head = ops::head_object::parse(resp.headers());
         resp.into_body().drain(0).await;
@@ -407,14 +423,21 @@ impl Client {
         expect: &Expect<'_>,
     ) -> Result<GetObjectOutput> {
         let reply = self.get_checked(key, params, expect).await?;
+        let verification = match &reply.head.checksum {
+            _ if !self.inner.options.verify_checksums => Verification::Disabled,
+            _ if expect.range.is_some() => Verification::Ranged,
+            None => Verification::Absent,
+            Some(stored) if !stored.is_full_object() => Verification::Composite(stored.clone()),
+            Some(stored) => Verification::Pending(stored.clone()),
+        };
         let body = ObjectBody::new(
             self.clone(),
             key.to_owned(),
             params.read_parameters(),
             reply.head.etag.clone(),
             reply.served,
-            self.inner.options.transfer.num_download_attempts.saturating_sub(1),
             reply.body,
+            verification,
         );
         Ok(GetObjectOutput {
             head: reply.head,
@@ -430,8 +453,10 @@ impl Client {
         params: &ObjectParameters,
         expect: &Expect<'_>,
     ) -> Result<CheckedReply> {
+        // A stored checksum covers the whole object: asked for on whole reads only.
+        let checksum_mode = self.inner.options.verify_checksums && expect.range.is_none();
         let op = self.context(
-            ops::get_object::request(key, expect.range, params, expect.etag),
+            ops::get_object::request(key, expect.range, params, expect.etag, checksum_mode),
             "GetObject",
             Some(key),
         )?;
@@ -457,7 +482,7 @@ impl Client {
             params,
             WriteOptions {
                 if_none_match: false,
-                crc32: self.crc32(),
+                checksum: self.upload_checksum(params),
             },
         )
         .await
@@ -506,12 +531,14 @@ impl Client {
         }
     }
 
-    /// Whether uploads carry a CRC32 checksum: always with `when_supported`, and where their
-    /// payload goes unsigned and the service takes one.
-    pub(crate) fn crc32(&self) -> bool {
+    /// The checksum an upload with these parameters carries: its `ChecksumAlgorithm`
+    /// where allowed, else the client's.
+    pub(crate) fn upload_checksum(&self, params: &ObjectParameters) -> Option<ChecksumAlgorithm> {
         let options = &self.inner.options;
-        options.checksum_policy == ChecksumPolicy::WhenSupported
-            || (options.unsigned_payload_checksum && !self.signs_payload())
+        params
+            .checksum_algorithm()
+            .filter(|_| options.checksum_parameter)
+            .or(options.upload_checksum)
     }
 
     /// Whether request bodies are signed (their SHA-256 in `x-amz-content-sha256`) rather
@@ -639,7 +666,7 @@ impl Client {
     /// CreateMultipartUpload: the new upload's id.
     pub async fn create_multipart_upload(&self, key: &str, params: &ObjectParameters) -> Result<String> {
         let op = self.context(
-            ops::create_multipart_upload::request(key, params, self.crc32()),
+            ops::create_multipart_upload::request(key, params, self.upload_checksum(params)),
             "CreateMultipartUpload",
             Some(key),
         )?;
@@ -683,23 +710,34 @@ impl Client {
         }
     }
 
-    /// UploadPart. `sse` carries SSE-C parameters, which S3 wants on every part.
+    /// UploadPart. `params` are the upload's parameters (those given to
+    /// [`create_multipart_upload`](Client::create_multipart_upload)): the SSE-C ones, which
+    /// S3 wants on every part, and the checksum algorithm; the part carries its checksum
+    /// when the upload does.
     pub async fn upload_part(
         &self,
         key: &str,
         upload_id: &str,
         part_number: u32,
         data: Bytes,
-        sse: &ObjectParameters,
+        params: &ObjectParameters,
     ) -> Result<UploadedPart> {
-        let crc = self.crc32().then(|| crate::s3::checksum::crc32_base64(&data));
+        let checksum = self.upload_checksum(params).map(|a| (a, a.value_of(&data)));
+        let size = data.len() as u64;
         let op = self.context(
-            ops::upload_part::request(key, upload_id, part_number, data, sse, crc.is_some()),
+            ops::upload_part::request(
+                key,
+                upload_id,
+                part_number,
+                data,
+                params,
+                checksum.as_ref().map(|(a, v)| (*a, v.as_str())),
+            ),
             "UploadPart",
             Some(key),
         )?;
         let resp = self.send(op).await?;
-        let part = ops::upload_part::parse(part_number, resp.headers(), crc);
+        let part = ops::upload_part::parse(part_number, resp.headers(), checksum, size);
         resp.into_body().drain(1024).await;
         self.context(part, "UploadPart", Some(key))
     }

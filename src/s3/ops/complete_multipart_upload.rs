@@ -2,13 +2,18 @@
 
 use http::Method;
 
+use crate::config::ChecksumAlgorithm;
 use crate::error::Result;
 use crate::http::Body;
+use crate::s3::checksum;
 use crate::s3::ops::upload_part::UploadedPart;
 use crate::s3::request::OpRequest;
 use crate::s3::xml::{self, CompletedPart};
 
-/// The request: `parts` in any order (they are sent sorted by number).
+/// The request: `parts` in any order (they are sent sorted by number). When every part
+/// carries a CRC of one algorithm, the whole object's is sent too (`FULL_OBJECT`),
+/// combined from the parts' CRCs and lengths, so that the service checks the object it
+/// assembles and stores one checksum that whole reads can verify.
 pub fn request(key: &str, upload_id: &str, parts: &[UploadedPart], if_none_match: bool) -> Result<OpRequest> {
     let mut sorted: Vec<&UploadedPart> = parts.iter().collect();
     sorted.sort_by_key(|p| p.part_number);
@@ -17,17 +22,40 @@ pub fn request(key: &str, upload_id: &str, parts: &[UploadedPart], if_none_match
         .map(|p| CompletedPart {
             part_number: p.part_number,
             etag: &p.etag,
-            checksum_crc32: p.checksum_crc32.as_deref(),
+            checksum: p.checksum.as_ref().map(|(a, v)| (*a, v.as_str())),
         })
         .collect();
     let body = xml::write_complete_multipart(&listed);
     let mut req = OpRequest::object("CompleteMultipartUpload", Method::POST, key)?
         .query("uploadId", upload_id.to_owned())
         .header("content-type", "application/xml")?;
+    if let Some((algorithm, whole)) = whole_object_checksum(&sorted) {
+        req = req
+            .header(algorithm.header(), &whole)?
+            .header("x-amz-checksum-type", "FULL_OBJECT")?;
+    }
     if if_none_match {
         req = req.header("if-none-match", "*")?;
     }
     Ok(req.body(Body::from(body)))
+}
+
+/// The whole object's CRC from its parts' (sorted by number), when every part has one of
+/// the same algorithm and the algorithm combines.
+fn whole_object_checksum(sorted: &[&UploadedPart]) -> Option<(ChecksumAlgorithm, String)> {
+    let (algorithm, first) = sorted.first()?.checksum.clone()?;
+    if !algorithm.full_object() {
+        return None;
+    }
+    let mut whole = first;
+    for part in &sorted[1..] {
+        let (a, value) = part.checksum.as_ref()?;
+        if *a != algorithm {
+            return None;
+        }
+        whole = checksum::combine(algorithm, &whole, value, part.size)?;
+    }
+    Some((algorithm, whole))
 }
 
 /// The reply, which may be an error inside a 200 OK (S3 sends the status before it knows
@@ -65,7 +93,8 @@ mod tests {
         UploadedPart {
             part_number,
             etag: etag.into(),
-            checksum_crc32: None,
+            checksum: None,
+            size: 0,
         }
     }
 
@@ -92,12 +121,14 @@ mod tests {
             UploadedPart {
                 part_number: 2,
                 etag: "\"b\"".into(),
-                checksum_crc32: None,
+                checksum: None,
+                size: 0,
             },
             UploadedPart {
                 part_number: 1,
                 etag: "\"a\"".into(),
-                checksum_crc32: None,
+                checksum: None,
+                size: 0,
             },
         ];
         let r = request("k", "u", &parts, true).unwrap();

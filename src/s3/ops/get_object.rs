@@ -54,12 +54,14 @@ pub fn parse_content_range(v: &str) -> Option<ContentRange> {
 }
 
 /// The request: `params` supplies read parameters; `if_match` pins the object's ETag
-/// (a resumed download must read the same object).
+/// (a resumed download must read the same object); with `checksum_mode`, the reply states
+/// the object's stored checksum.
 pub fn request(
     key: &str,
     range: Option<ByteRange>,
     params: &ObjectParameters,
     if_match: Option<&str>,
+    checksum_mode: bool,
 ) -> Result<OpRequest> {
     if let Some(ByteRange::Inclusive(a, b)) = range
         && a > b
@@ -76,6 +78,9 @@ pub fn request(
     }
     if let Some(etag) = if_match {
         req = req.header("if-match", etag)?;
+    }
+    if checksum_mode {
+        req = req.header("x-amz-checksum-mode", "ENABLED")?;
     }
     Ok(req)
 }
@@ -223,7 +228,16 @@ mod tests {
         assert_eq!(ByteRange::From(5).header(), "bytes=5-");
         assert_eq!(ByteRange::Inclusive(0, 9).header(), "bytes=0-9");
         assert_eq!(ByteRange::Suffix(3).header(), "bytes=-3");
-        assert!(request("k", Some(ByteRange::Inclusive(5, 4)), &ObjectParameters::new(), None).is_err());
+        assert!(
+            request(
+                "k",
+                Some(ByteRange::Inclusive(5, 4)),
+                &ObjectParameters::new(),
+                None,
+                false
+            )
+            .is_err()
+        );
         assert_eq!(
             parse_content_range("bytes 0-9/443"),
             Some(ContentRange {

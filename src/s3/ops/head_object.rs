@@ -7,11 +7,15 @@ use crate::error::Result;
 use crate::s3::params::{self, ObjectHead};
 use crate::s3::request::OpRequest;
 
-/// The request; `params` supplies read parameters (SSE-C, VersionId, ...).
-pub fn request(key: &str, params: &ObjectParameters) -> Result<OpRequest> {
+/// The request; `params` supplies read parameters (SSE-C, VersionId, ...); with
+/// `checksum_mode`, the reply states the object's stored checksum.
+pub fn request(key: &str, params: &ObjectParameters, checksum_mode: bool) -> Result<OpRequest> {
     let mut req =
         OpRequest::object("HeadObject", Method::HEAD, key)?.query_opt("versionId", params::version_id(params));
     params::apply(params, ParamUse::Read, &mut req.headers)?;
+    if checksum_mode {
+        req = req.header("x-amz-checksum-mode", "ENABLED")?;
+    }
     Ok(req)
 }
 
@@ -29,10 +33,14 @@ mod tests {
         let p: ObjectParameters = r#"{"VersionId": "v 1", "SSECustomerAlgorithm": "AES256", "CacheControl": "x"}"#
             .parse()
             .unwrap();
-        let r = request("k", &p).unwrap();
+        let r = request("k", &p, false).unwrap();
         assert_eq!(r.query, vec![("versionId", Some("v 1".to_string()))]);
         assert_eq!(r.headers["x-amz-server-side-encryption-customer-algorithm"], "AES256");
         assert!(!r.headers.contains_key("cache-control"));
-        assert!(request("", &p).is_err());
+        assert!(request("", &p, false).is_err());
+        assert_eq!(
+            request("k", &p, true).unwrap().headers["x-amz-checksum-mode"],
+            "ENABLED"
+        );
     }
 }

@@ -2,10 +2,9 @@
 
 use http::{HeaderMap, Method};
 
-use crate::config::{ObjectParameters, ParamUse};
+use crate::config::{ChecksumAlgorithm, ObjectParameters, ParamUse};
 use crate::error::Result;
 use crate::http::Body;
-use crate::s3::checksum;
 use crate::s3::params;
 use crate::s3::request::OpRequest;
 
@@ -23,8 +22,9 @@ pub struct PutObjectOutput {
 pub struct WriteOptions {
     /// Send `If-None-Match: *`: refuse (412) when the key already exists.
     pub if_none_match: bool,
-    /// Send `x-amz-checksum-crc32` (bodies in memory only).
-    pub crc32: bool,
+    /// Send this checksum of the body (`x-amz-checksum-*`), computed before it is sent:
+    /// bodies in memory only (a stream would have to be read twice).
+    pub checksum: Option<ChecksumAlgorithm>,
 }
 
 /// The request: `params` are the upload parameters (content type, ACL, metadata, ...).
@@ -34,10 +34,10 @@ pub fn request(key: &str, body: Body, params: &ObjectParameters, options: WriteO
     if options.if_none_match {
         req = req.header("if-none-match", "*")?;
     }
-    if options.crc32
+    if let Some(algorithm) = options.checksum
         && let Some(bytes) = body.as_bytes()
     {
-        req = req.header("x-amz-checksum-crc32", &checksum::crc32_base64(bytes))?;
+        req = req.header(algorithm.header(), &algorithm.value_of(bytes))?;
     }
     Ok(req.body(body))
 }
@@ -64,7 +64,7 @@ mod tests {
             &p,
             WriteOptions {
                 if_none_match: true,
-                crc32: true,
+                checksum: Some(ChecksumAlgorithm::Crc32),
             },
         )
         .unwrap();

@@ -3,10 +3,9 @@
 use bytes::Bytes;
 use http::{HeaderMap, Method};
 
-use crate::config::{ObjectParameters, ParamUse};
+use crate::config::{ChecksumAlgorithm, ObjectParameters, ParamUse};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Body;
-use crate::s3::checksum;
 use crate::s3::params;
 use crate::s3::request::OpRequest;
 
@@ -20,19 +19,21 @@ pub struct UploadedPart {
     pub part_number: u32,
     /// ETag of the part, with quotes.
     pub etag: String,
-    /// CRC32 checksum sent with the part, when the checksum policy asks for one.
-    pub checksum_crc32: Option<String>,
+    /// The checksum sent with the part (base64), when the upload carries checksums.
+    pub checksum: Option<(ChecksumAlgorithm, String)>,
+    /// The part's length in bytes (whole-object checksums combine the parts' by length).
+    pub size: u64,
 }
 
-/// The request. `sse` supplies SSE-C headers (S3 requires them on every part); with
-/// `crc32`, the part carries its checksum.
+/// The request. `sse` supplies SSE-C headers (S3 requires them on every part); `checksum`
+/// is the part's (`x-amz-checksum-*`, base64), when the upload carries checksums.
 pub fn request(
     key: &str,
     upload_id: &str,
     part_number: u32,
     data: Bytes,
     sse: &ObjectParameters,
-    crc32: bool,
+    checksum: Option<(ChecksumAlgorithm, &str)>,
 ) -> Result<OpRequest> {
     if !(1..=MAX_PART_NUMBER).contains(&part_number) {
         return Err(Error::new(
@@ -56,14 +57,19 @@ pub fn request(
         }
     }
     params::apply(&sse_only, ParamUse::Read, &mut req.headers)?;
-    if crc32 {
-        req = req.header("x-amz-checksum-crc32", &checksum::crc32_base64(&data))?;
+    if let Some((algorithm, value)) = checksum {
+        req = req.header(algorithm.header(), value)?;
     }
     Ok(req.body(Body::Bytes(data)))
 }
 
-/// The reply.
-pub fn parse(part_number: u32, headers: &HeaderMap, crc32_sent: Option<String>) -> Result<UploadedPart> {
+/// The reply, with what was sent: the part's checksum and length.
+pub fn parse(
+    part_number: u32,
+    headers: &HeaderMap,
+    checksum: Option<(ChecksumAlgorithm, String)>,
+    size: u64,
+) -> Result<UploadedPart> {
     let etag = headers
         .get("etag")
         .and_then(|v| v.to_str().ok())
@@ -72,7 +78,8 @@ pub fn parse(part_number: u32, headers: &HeaderMap, crc32_sent: Option<String>) 
     Ok(UploadedPart {
         part_number,
         etag: etag.to_owned(),
-        checksum_crc32: crc32_sent,
+        checksum,
+        size,
     })
 }
 
@@ -83,14 +90,23 @@ mod tests {
     #[test]
     fn part_numbers_are_bounded_and_checksum_optional() {
         let none = ObjectParameters::new();
-        assert!(request("k", "u", 0, Bytes::new(), &none, false).is_err());
-        assert!(request("k", "u", 10_001, Bytes::new(), &none, false).is_err());
-        let r = request("k", "u", 3, Bytes::from_static(b"hello"), &none, true).unwrap();
+        assert!(request("k", "u", 0, Bytes::new(), &none, None).is_err());
+        assert!(request("k", "u", 10_001, Bytes::new(), &none, None).is_err());
+        let crc = ChecksumAlgorithm::Crc32.value_of(b"hello");
+        let r = request(
+            "k",
+            "u",
+            3,
+            Bytes::from_static(b"hello"),
+            &none,
+            Some((ChecksumAlgorithm::Crc32, &crc)),
+        )
+        .unwrap();
         assert_eq!(
             r.query,
             vec![("partNumber", Some("3".into())), ("uploadId", Some("u".into()))]
         );
         assert_eq!(r.headers["x-amz-checksum-crc32"], "NhCmhg==");
-        assert!(parse(1, &HeaderMap::new(), None).is_err());
+        assert!(parse(1, &HeaderMap::new(), None, 5).is_err());
     }
 }

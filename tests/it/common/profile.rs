@@ -39,6 +39,18 @@ pub enum Capability {
     UploadStartTimes,
     /// Checks `x-amz-checksum-crc32` against the body (`BadDigest`).
     ChecksumChecks,
+    /// Refuses a body whose checksum is wrong without storing it (s3s-fs stores the
+    /// object first and checks after).
+    RefusedUploadsLeaveNothing,
+    /// Stores the checksum a PutObject carries and returns it with the object
+    /// (`x-amz-checksum-mode: ENABLED`).
+    StoredChecksums,
+    /// Stores one checksum of all of a multipart object's bytes (`FULL_OBJECT`), checked
+    /// against the one CompleteMultipartUpload carries, and returns it.
+    FullObjectChecksums,
+    /// Stores a checksum of the parts' checksums for a multipart upload (`COMPOSITE`) and
+    /// returns it (`value-N`).
+    CompositeChecksums,
     /// Keeps any key as given (`%`, `+`, `//` included) and lists keys url-encoded when
     /// asked (`encoding-type=url`); s3s-fs stores keys as file paths and ignores it.
     ExactKeys,
@@ -103,6 +115,10 @@ impl ServerKind {
             PostSessionTokens => matches!(self, Aws | Minio),
             UploadStartTimes => self != Moto,
             ChecksumChecks => self != Moto,
+            StoredChecksums => self != Moto,
+            RefusedUploadsLeaveNothing => self != S3sFs,
+            // s3s-fs keeps no checksum of a multipart upload.
+            FullObjectChecksums | CompositeChecksums => !matches!(self, S3sFs | Moto),
             ExactKeys | PrefixHeads => self != S3sFs,
         }
     }

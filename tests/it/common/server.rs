@@ -27,7 +27,7 @@ struct Upload {
 }
 
 /// What an upload request said of its body: its operation, `x-amz-content-sha256` and
-/// `x-amz-checksum-crc32`.
+/// its flexible checksum (`x-amz-checksum-<algorithm>: value`), if any.
 pub type PayloadHeaders = (&'static str, String, Option<String>);
 
 /// s3s-fs with upload bookkeeping.
@@ -44,7 +44,9 @@ impl Tracked {
         self.payloads.lock().unwrap().push((
             operation,
             header("x-amz-content-sha256").unwrap_or_default(),
-            header("x-amz-checksum-crc32"),
+            ["crc64nvme", "crc32c", "crc32", "sha1", "sha256"]
+                .iter()
+                .find_map(|a| header(&format!("x-amz-checksum-{a}")).map(|v| format!("x-amz-checksum-{a}: {v}"))),
         ));
     }
 }

@@ -146,6 +146,8 @@ struct Inner {
     /// The message already says what the source chain says (its innermost cause): the
     /// source stays reachable through `source()` but is not printed again.
     source_in_message: bool,
+    /// No connection was made: the request never reached the server.
+    connect_failure: bool,
 }
 
 /// The error type of every fallible operation in this crate.
@@ -181,6 +183,7 @@ impl Error {
                 context: Context::default(),
                 source: None,
                 source_in_message: false,
+                connect_failure: false,
             }),
         }
     }
@@ -226,6 +229,17 @@ impl Error {
             self.inner.context.attempts = Some((attempts, elapsed));
         }
         self
+    }
+
+    /// Marks a failure to connect: the request never reached the server.
+    pub(crate) fn connect_failure(mut self) -> Self {
+        self.inner.connect_failure = true;
+        self
+    }
+
+    /// Whether no connection was made (so the server never saw the request).
+    pub(crate) fn is_connect_failure(&self) -> bool {
+        self.inner.connect_failure
     }
 
     /// Records that the operation's deadline stopped further attempts.

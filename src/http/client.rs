@@ -211,7 +211,12 @@ fn map_client_error(e: hyper_util::client::legacy::Error) -> Error {
         if let Some(io) = s.downcast_ref::<std::io::Error>()
             && io.kind() == std::io::ErrorKind::TimedOut
         {
-            return Error::new(ErrorKind::Timeout, io.to_string());
+            let timeout = Error::new(ErrorKind::Timeout, io.to_string());
+            return if e.is_connect() {
+                timeout.connect_failure()
+            } else {
+                timeout
+            };
         }
         source = s.source();
     }
@@ -228,9 +233,11 @@ fn map_client_error(e: hyper_util::client::legacy::Error) -> Error {
     } else {
         "connection failed"
     };
-    match cause {
+    let connect = e.is_connect();
+    let error = match cause {
         // hyper's own wording ("client error (Connect)") would only repeat `what`.
         Some(cause) => Error::new(ErrorKind::Transport, format!("{what}: {cause}")).with_source_in_message(e),
         None => Error::new(ErrorKind::Transport, what).with_source(e),
-    }
+    };
+    if connect { error.connect_failure() } else { error }
 }

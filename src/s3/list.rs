@@ -192,11 +192,28 @@ impl ListUploads {
         std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
     }
 
-    /// Every unfinished upload, across all pages.
-    pub async fn collect_all(mut self) -> Result<Vec<MultipartUploadSummary>> {
+    /// Every unfinished upload, across all pages, up to [`COLLECT_LIMIT`] (an
+    /// [`ErrorKind::LimitExceeded`] error beyond: read larger listings page by page).
+    pub async fn collect_all(self) -> Result<Vec<MultipartUploadSummary>> {
+        self.collect_up_to(COLLECT_LIMIT).await
+    }
+
+    /// Every unfinished upload, across all pages; more than `limit` is an
+    /// [`ErrorKind::LimitExceeded`] error, so that memory stays bounded by what the caller
+    /// accepts whatever the server sends.
+    pub async fn collect_up_to(mut self, limit: usize) -> Result<Vec<MultipartUploadSummary>> {
         let mut all = Vec::new();
         while let Some(page) = self.next_page().await {
-            all.extend(page?.uploads);
+            let page = page?;
+            if all.len() + page.uploads.len() > limit {
+                return Err(Error::new(
+                    ErrorKind::LimitExceeded,
+                    format!("more than {limit} unfinished uploads: read them page by page"),
+                )
+                .with_operation("ListMultipartUploads")
+                .with_object(self.client.bucket(), self.prefix.as_deref()));
+            }
+            all.extend(page.uploads);
         }
         Ok(all)
     }

@@ -21,7 +21,7 @@ pub(crate) mod xml;
 pub use addressing::{Addressing, Target};
 pub use body::ObjectBody;
 pub use checksum::{StoredChecksum, Verification};
-pub use client::{Client, ClientOptions, GetObjectOutput, Presign};
+pub use client::{Client, ClientOptions, GetObjectOutput, Presign, UnabortedUpload};
 pub use list::{COLLECT_LIMIT, ListObjects, ListUploads};
 pub use multipart::{Upload, UploadOptions, UploadOutcome, part_size_for, upload_stream};
 pub use ops::copy_object::MetadataDirective;

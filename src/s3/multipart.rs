@@ -374,7 +374,7 @@ impl Upload {
         if let Some(mut mp) = self.multipart.take() {
             crate::trace::event!(info, key = %self.key, upload_id = %mp.upload_id, reason = %error, "aborting a multipart upload");
             mp.inflight.shutdown().await;
-            let _ = self.client.abort_multipart_upload(&self.key, &mp.upload_id).await;
+            self.client.abort_or_keep(&self.key, &mp.upload_id).await;
         }
         self.buf = BytesMut::new();
         error
@@ -433,6 +433,16 @@ impl Upload {
         }
     }
 
+    /// Abandons the upload after a failure of the caller's: an abort that fails is kept
+    /// where the caller sees it ([`Client::unaborted_uploads`]).
+    async fn abandon(mut self) {
+        self.state = State::Failed;
+        if let Some(mut mp) = self.multipart.take() {
+            mp.inflight.shutdown().await;
+            self.client.abort_or_keep(&self.key, &mp.upload_id).await;
+        }
+    }
+
     /// Abandons the upload: parts already sent are discarded and nothing is stored.
     pub async fn abort(mut self) -> Result<()> {
         self.state = State::Failed;
@@ -462,7 +472,7 @@ impl Drop for Upload {
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             let (client, key) = (self.client.clone(), self.key.clone());
             handle.spawn(async move {
-                let _ = client.abort_multipart_upload(&key, &upload_id).await;
+                client.abort_or_keep(&key, &upload_id).await;
                 // Counted open until here: `Client::uploads_settled` waits for this.
                 drop(open);
             });
@@ -488,7 +498,7 @@ where
             Ok(bytes) => upload.write(&bytes).await?,
             Err(e) => {
                 let err = Error::new(ErrorKind::Io, "reading the upload stream failed").with_source(e);
-                let _ = upload.abort().await;
+                upload.abandon().await;
                 return Err(err.with_operation("Upload").with_object(client.bucket(), Some(key)));
             }
         }

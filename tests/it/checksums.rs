@@ -77,6 +77,15 @@ async fn each_algorithm_is_stored_and_verified_on_read(style: Style) {
 
 async fn a_multipart_upload_stores_one_checksum_of_the_whole_object(style: Style) {
     let bed = Bed::new().await;
+    if bed.kind == crate::common::ServerKind::Moto {
+        // moto 5.2.5 states a CRC64NVME of 4 bytes for such an object: the check finds it
+        // wrong, as it is.
+        bed.skip_unless(
+            Capability::FullObjectChecksums,
+            "whole-object checksums of multipart uploads",
+        );
+        return;
+    }
     let client = bed
         .client_with("crcwhole", style, &[("request_checksum_calculation", "when_supported")])
         .await;
@@ -104,6 +113,7 @@ async fn a_multipart_upload_stores_one_checksum_of_the_whole_object(style: Style
         let (got, verification) = read_all(out.body).await;
         assert!(got.unwrap() == body, "{}", algorithm.name());
         if !bed.has(Capability::FullObjectChecksums) {
+            assert_eq!(verification, Verification::Absent, "{}", algorithm.name());
             continue;
         }
         let stored = stated.expect("the server states the object's checksum");

@@ -489,3 +489,52 @@ async fn an_interrupted_collectstatic_leaves_no_partial_object() {
     assert!(uploads.is_empty(), "left behind: {uploads:?}");
     assert!(!storage.exists("big.bin").await.unwrap(), "no partial object");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_lists_and_aborts_unfinished_multipart_uploads() {
+    let s = Setup::new("cliuploads").await;
+    let settings = s.bed.settings(&s.bucket, crate::common::Style::Path, &[]);
+    let client = storages_s3::s3::Client::new(&settings).unwrap();
+    let params = storages_s3::config::ObjectParameters::new();
+    let a = client.create_multipart_upload("old/a.bin", &params).await.unwrap();
+    let b = client.create_multipart_upload("new/b.bin", &params).await.unwrap();
+    let o = run({
+        let mut c = s.cmd();
+        c.arg("uploads");
+        c
+    })
+    .await;
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains(&a) && out.contains(&b), "{out}");
+    // None is a day old.
+    let o = run({
+        let mut c = s.cmd();
+        c.args(["uploads", "--older-than", "1d"]);
+        c
+    })
+    .await;
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!String::from_utf8_lossy(&o.stdout).contains(".bin"), "{}", text(&o));
+    let o = run({
+        let mut c = s.cmd();
+        c.args(["uploads", "--older-than", "soon"]);
+        c
+    })
+    .await;
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // Abort those under a prefix.
+    let o = run({
+        let mut c = s.cmd();
+        c.args(["uploads", "old/", "--abort"]);
+        c
+    })
+    .await;
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("1 of 1 upload(s) aborted"), "{}", text(&o));
+    let open = s.bed.open_uploads(&client).await;
+    assert_eq!(
+        open.iter().map(|u| u.upload_id.as_str()).collect::<Vec<_>>(),
+        [b.as_str()]
+    );
+}

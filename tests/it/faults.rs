@@ -695,3 +695,106 @@ async fn a_stalled_upload_fails_in_the_read_timeout() {
     );
     f.assert_absent("stalled").await;
 }
+
+#[tokio::test]
+async fn an_abort_that_fails_at_first_goes_on_with_a_budget_of_its_own() {
+    // Part 2 fails with 400; the abort then meets five 503s in a row (more than the three
+    // attempts of any other request): it goes on, and the upload is aborted.
+    let mut faults = vec![Fault::Pass, Fault::Pass, Fault::error(400, "InvalidArgument")];
+    faults.extend((0..5).map(|_| Fault::error(503, "SlowDown")));
+    let (f, result) = multipart_faulty(faults).await;
+    assert_eq!(result.unwrap_err().code(), Some("InvalidArgument"));
+    let aborts = f
+        .proxy
+        .request_lines()
+        .iter()
+        .filter(|l| l.starts_with("DELETE "))
+        .count();
+    assert_eq!(aborts, 6, "five refused, the sixth taken");
+    f.assert_no_uploads().await;
+    assert!(f.client.unaborted_uploads().is_empty());
+}
+
+#[tokio::test]
+async fn an_abort_that_keeps_failing_is_kept_where_the_caller_sees_it() {
+    // Every abort is refused: after its whole budget (eight attempts, backoff over
+    // seconds) the upload is kept, with its id, in the client's list; the error that
+    // failed the upload is the one returned.
+    let f = Faulty::new(&[(
+        "transfer_config",
+        r#"{"multipart_threshold": 5242880, "multipart_chunksize": 5242880, "max_concurrency": 1}"#,
+    )])
+    .await;
+    f.proxy.push_for("PUT ", Fault::Pass);
+    f.proxy.push_for("PUT ", Fault::error(400, "InvalidArgument"));
+    for _ in 0..20 {
+        f.proxy.push_for("DELETE ", Fault::error(503, "SlowDown"));
+    }
+    let started = Instant::now();
+    let mut upload = Upload::new(&f.client, "mp.bin", UploadOptions::default()).unwrap();
+    let e = async {
+        upload.write(&vec![3u8; 5 * MIB + 10]).await?;
+        upload.finish().await.map(|_| ())
+    }
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), Some("InvalidArgument"), "{e}");
+    let kept = f.client.unaborted_uploads();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].key, "mp.bin");
+    assert!(kept[0].error.contains("SlowDown"), "{kept:?}");
+    let open = f.bed.open_uploads(&f.client).await;
+    assert_eq!(open.len(), 1);
+    assert_eq!(kept[0].upload_id.as_deref(), Some(open[0].upload_id.as_str()));
+    let aborts = f
+        .proxy
+        .request_lines()
+        .iter()
+        .filter(|l| l.starts_with("DELETE "))
+        .count();
+    assert_eq!(aborts, 8);
+    eprintln!(
+        "an abort refused eight times gave up after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    // Once the service answers again, the kept upload can be aborted.
+    f.proxy.set_chaos(None);
+    f.client
+        .abort_multipart_upload("mp.bin", open[0].upload_id.as_str())
+        .await
+        .unwrap();
+    f.assert_no_uploads().await;
+}
+
+#[tokio::test]
+async fn a_create_that_fails_after_reaching_the_server_leaves_no_upload() {
+    // Every CreateMultipartUpload is carried out and its reply lost: the call fails, and
+    // the uploads it made nevertheless are found by key and time, and aborted.
+    let f = Faulty::new(&[(
+        "transfer_config",
+        r#"{"multipart_threshold": 5242880, "multipart_chunksize": 5242880}"#,
+    )])
+    .await;
+    if f.bed.skip_unless(
+        Capability::UploadStartTimes,
+        "finding uploads whose creation reply was lost",
+    ) {
+        return;
+    }
+    for _ in 0..3 {
+        f.proxy.push_for("POST ", Fault::LoseReply);
+    }
+    let mut upload = Upload::new(&f.client, "lost.bin", UploadOptions::default()).unwrap();
+    let e = async {
+        upload.write(&vec![3u8; 5 * MIB + 10]).await?;
+        upload.finish().await.map(|_| ())
+    }
+    .await
+    .unwrap_err();
+    assert_eq!(e.operation(), Some("CreateMultipartUpload"), "{e}");
+    let lines = f.proxy.request_lines();
+    assert_eq!(lines.iter().filter(|l| l.contains("?uploads ")).count(), 3, "{lines:?}");
+    let open = f.bed.open_uploads(&f.client).await;
+    assert!(open.is_empty(), "orphaned uploads: {open:?}");
+    assert!(f.client.unaborted_uploads().is_empty());
+}

@@ -1,4 +1,4 @@
-//! `storages-s3`: collectstatic, ls, cp, rm and url on the bucket that the usual settings
+//! `storages-s3`: collectstatic, ls, cp, rm, url and uploads on the bucket that the usual settings
 //! name (`AWS_STORAGE_BUCKET_NAME`, credentials, `AWS_S3_ENDPOINT_URL`, ...), overridable
 //! by flags.
 //!
@@ -119,6 +119,20 @@ enum Command {
         #[arg(required = true)]
         names: Vec<String>,
     },
+    /// List unfinished multipart uploads (they hold storage until completed or aborted),
+    /// and abort them with --abort, as a lifecycle rule would.
+    Uploads {
+        /// Only the uploads of keys starting with this prefix (keys, not storage names:
+        /// the location is not added).
+        #[arg(default_value = "")]
+        prefix: String,
+        /// Only uploads started longer ago than this: 90s, 30m, 12h, 7d.
+        #[arg(long, value_name = "DURATION", value_parser = parse_age)]
+        older_than: Option<Duration>,
+        /// Abort them.
+        #[arg(long)]
+        abort: bool,
+    },
     /// Print the URL of a name (presigned unless the settings say otherwise).
     Url {
         /// The name.
@@ -215,6 +229,76 @@ fn builder(flags: &SettingFlags) -> Result<storages_s3::storage::S3StorageBuilde
         b = b.option(name.trim(), value);
     }
     Ok(b)
+}
+
+/// `90s`, `30m`, `12h`, `7d` (or plain seconds).
+fn parse_age(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let (number, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => raw.split_at(i),
+        None => (raw, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{raw:?}: expected a number and a unit (s, m, h or d)"))?;
+    let unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{raw:?}: the unit is one of s, m, h, d")),
+    };
+    Ok(Duration::from_secs(n.saturating_mul(unit)))
+}
+
+/// Lists (and with `abort`, aborts) unfinished multipart uploads under `prefix`.
+async fn uploads(flags: &SettingFlags, prefix: &str, older_than: Option<Duration>, abort: bool) -> Result<(), Failure> {
+    let storage = storage(flags, StorageKind::Media)?;
+    let client = storage.client();
+    let cutoff = older_than.map(|age| SystemTime::now().checked_sub(age).unwrap_or(SystemTime::UNIX_EPOCH));
+    let mut pages = client.list_multipart_uploads((!prefix.is_empty()).then_some(prefix));
+    let (mut listed, mut aborted, mut failed) = (0usize, 0usize, 0usize);
+    while let Some(page) = pages.next_page().await {
+        for upload in page?.uploads {
+            // Without a start time an upload's age is unknown: only an age-less listing
+            // takes it.
+            if let Some(cutoff) = cutoff
+                && upload.initiated.is_none_or(|t| t > cutoff)
+            {
+                continue;
+            }
+            listed += 1;
+            let started = upload
+                .initiated
+                .map_or_else(|| "unknown".to_owned(), httpdate::fmt_http_date);
+            if !abort {
+                println!("{}\t{}\t{started}", upload.key, upload.upload_id);
+                continue;
+            }
+            match client.abort_multipart_upload(&upload.key, &upload.upload_id).await {
+                Ok(()) => {
+                    aborted += 1;
+                    println!("aborted {}\t{}\t{started}", upload.key, upload.upload_id);
+                }
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("error: {e}");
+                }
+            }
+        }
+    }
+    if abort {
+        eprintln!("{aborted} of {listed} upload(s) aborted");
+    } else {
+        eprintln!("{listed} unfinished upload(s)");
+    }
+    if failed > 0 {
+        return Err(Failure {
+            code: 1,
+            message: format!("{failed} upload(s) could not be aborted"),
+        });
+    }
+    Ok(())
 }
 
 /// `s3:NAME` to `Some(NAME)`, local paths to `None`.
@@ -475,6 +559,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Uploads {
+            prefix,
+            older_than,
+            abort,
+        } => uploads(flags, &prefix, older_than, abort).await,
         Command::Url {
             name,
             expire,
@@ -521,7 +610,7 @@ fn main() -> ExitCode {
             _ = tokio::signal::ctrl_c() => None,
         }
     });
-    let code = match outcome {
+    let mut code = match outcome {
         Some(Ok(())) => 0,
         Some(Err(f)) => {
             eprintln!("error: {}", f.message);
@@ -554,6 +643,43 @@ fn main() -> ExitCode {
             130
         }
     };
+    // Uploads the run gave up on and could not abort, even on the budget aborts have of
+    // their own: said, never dropped.
+    let unaborted: Vec<_> = CLIENTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .flat_map(Client::unaborted_uploads)
+        .collect();
+    for upload in &unaborted {
+        eprintln!(
+            "warning: multipart upload {} of {} could not be aborted ({}); \
+             `storages-s3 uploads --abort` removes it later",
+            upload.upload_id.as_deref().unwrap_or("(id unknown)"),
+            upload.key,
+            upload.error
+        );
+    }
+    if !unaborted.is_empty() && code == 0 {
+        code = 1;
+    }
     drop(runtime);
     ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_with_their_units() {
+        assert_eq!(parse_age("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_age("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_age("12h"), Ok(Duration::from_secs(43_200)));
+        assert_eq!(parse_age("7d"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(parse_age("45"), Ok(Duration::from_secs(45)));
+        for bad in ["", "d", "7w", "-1d", "1.5h"] {
+            assert!(parse_age(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -33,7 +33,10 @@ use crate::s3::request::OpRequest;
 use crate::s3::sign::{self, PayloadHash};
 use crate::s3::xml::{self, DeleteObjectsResult};
 
+mod cleanup;
 mod send;
+
+pub use cleanup::UnabortedUpload;
 
 /// Largest XML reply read into memory (a listing page of 1,000 long keys is ~1.5 MiB).
 const MAX_XML_REPLY: usize = 16 * 1024 * 1024;
@@ -151,6 +154,10 @@ struct Inner {
     user_agent: HeaderValue,
     /// Multipart uploads started and not yet completed or aborted.
     open_uploads: tokio::sync::watch::Sender<usize>,
+    /// Cleanup's own retries: aborts go on when an outage has spent the main quota.
+    cleanup_quota: RetryQuota,
+    /// Uploads whose abort failed on its whole budget, for the caller to see.
+    unaborted: std::sync::Mutex<Vec<UnabortedUpload>>,
 }
 
 /// An S3 client for one bucket. Cheap to clone: clones share the connection pool,
@@ -248,6 +255,8 @@ impl Client {
                 quota: RetryQuota::default(),
                 skew_ms: AtomicI64::new(0),
                 open_uploads: tokio::sync::watch::Sender::new(0),
+                cleanup_quota: RetryQuota::default(),
+                unaborted: std::sync::Mutex::default(),
                 user_agent,
             }),
         })
@@ -663,53 +672,6 @@ impl Client {
         self.send_for_xml(op, &AtomicU32::new(0), ops::copy_object::parse).await
     }
 
-    /// CreateMultipartUpload: the new upload's id.
-    pub async fn create_multipart_upload(&self, key: &str, params: &ObjectParameters) -> Result<String> {
-        let op = self.context(
-            ops::create_multipart_upload::request(key, params, self.upload_checksum(params)),
-            "CreateMultipartUpload",
-            Some(key),
-        )?;
-        let attempts = AtomicU32::new(0);
-        let started = SystemTime::now();
-        let (_, body) = self.send_for_body_counted(op, &attempts).await?;
-        let upload_id = self.context(
-            ops::create_multipart_upload::parse(&body),
-            "CreateMultipartUpload",
-            Some(key),
-        )?;
-        if attempts.load(Ordering::Relaxed) > 1 {
-            self.abort_lost_uploads(key, &upload_id, started).await;
-        }
-        Ok(upload_id)
-    }
-
-    /// A CreateMultipartUpload that took several attempts may have created uploads whose
-    /// replies were lost: nobody knows their ids, so they would hold their parts' storage
-    /// until a lifecycle rule removes them. Aborts the uploads of exactly this key that the
-    /// service started while the attempts ran (its clock, give or take two seconds), except
-    /// `kept`. Best effort: failures (no ListMultipartUploads permission, ...) are ignored,
-    /// and a service that reports no real start times (moto's are a fixed date) keeps them
-    /// until its lifecycle rules remove them.
-    /// Another writer's upload of the same key started in that same window would be
-    /// aborted too; such a writer races this one for the key anyway, and gets a typed
-    /// `NoSuchUpload` error rather than mixed content.
-    async fn abort_lost_uploads(&self, key: &str, kept: &str, started: SystemTime) {
-        let skew = Duration::from_millis(self.inner.skew_ms.load(Ordering::Relaxed).unsigned_abs());
-        let slack = Duration::from_secs(2) + skew;
-        let from = started.checked_sub(slack).unwrap_or(SystemTime::UNIX_EPOCH);
-        let to = SystemTime::now() + slack;
-        let Ok(uploads) = self.list_multipart_uploads(Some(key)).collect_all().await else {
-            return;
-        };
-        for upload in uploads {
-            let in_window = upload.initiated.is_some_and(|t| t >= from && t <= to);
-            if upload.key == key && upload.upload_id != kept && in_window {
-                let _ = self.abort_multipart_upload(key, &upload.upload_id).await;
-            }
-        }
-    }
-
     /// UploadPart. `params` are the upload's parameters (those given to
     /// [`create_multipart_upload`](Client::create_multipart_upload)): the SSE-C ones, which
     /// S3 wants on every part, and the checksum algorithm; the part carries its checksum
@@ -780,7 +742,7 @@ impl Client {
         if self.holds(key, &expected, &ObjectParameters::new()).await {
             // Completed after all; should the upload still be open (the same bytes
             // were already there), it is dropped.
-            let _ = self.abort_multipart_upload(key, upload_id).await;
+            self.abort_or_keep(key, upload_id).await;
             return Ok(Some(expected));
         }
         Err(error)
@@ -793,27 +755,6 @@ impl Client {
             self.head_object(key, &params.read_parameters()).await,
             Ok(head) if head.etag.as_deref() == Some(etag)
         )
-    }
-
-    /// AbortMultipartUpload.
-    pub async fn abort_multipart_upload(&self, key: &str, upload_id: &str) -> Result<()> {
-        let op = self.context(
-            ops::abort_multipart_upload::request(key, upload_id),
-            "AbortMultipartUpload",
-            Some(key),
-        )?;
-        let attempts = AtomicU32::new(0);
-        let result = self
-            .send_with(op, &attempts, |resp| async move {
-                resp.into_body().drain(1024).await;
-                Ok(())
-            })
-            .await;
-        match result {
-            // An earlier attempt aborted it, and its reply was lost.
-            Err(e) if e.is_not_found() && attempts.load(Ordering::Relaxed) > 1 => Ok(()),
-            other => other,
-        }
     }
 
     /// Lists unfinished multipart uploads under `prefix`, following pages.

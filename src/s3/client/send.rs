@@ -73,6 +73,23 @@ impl Client {
         F: Fn(Response<ResponseBody>) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
+        self.send_within(op, attempts, &self.inner.options.retry, &self.inner.quota, read)
+            .await
+    }
+
+    /// [`send_with`](Client::send_with) on a retry budget of its own (cleanup's).
+    pub(super) async fn send_within<T, F, Fut>(
+        &self,
+        op: OpRequest,
+        attempts: &AtomicU32,
+        policy: &RetryPolicy,
+        quota: &RetryQuota,
+        read: F,
+    ) -> Result<T>
+    where
+        F: Fn(Response<ResponseBody>) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
         let OpRequest {
             operation,
             method,
@@ -125,7 +142,7 @@ impl Client {
         let followed = AtomicBool::new(false);
         let (parts_ref, query, payload, followed, replay) = (&parts, &query, &payload, &followed, &replay);
         let read = &read;
-        let run = retry::run(&self.inner.options.retry, &self.inner.quota, |n| {
+        let run = retry::run(policy, quota, |n| {
             attempts.store(n, Ordering::Relaxed);
             let body = match replay {
                 Some(b) => Body::from(b.clone()),

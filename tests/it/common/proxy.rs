@@ -133,6 +133,8 @@ struct State {
     connections: usize,
     /// Request heads are not kept (long runs, whose memory is measured).
     forget_requests: bool,
+    /// Each request line with the fault it met.
+    log: Vec<(String, &'static str)>,
 }
 
 impl State {
@@ -280,6 +282,11 @@ impl FaultProxy {
         (state.applied.clone(), state.connections)
     }
 
+    /// Each request line seen (unless forgotten) with the fault it met.
+    pub fn log(&self) -> Vec<(String, &'static str)> {
+        self.state.lock().unwrap().log.clone()
+    }
+
     /// Faults not used yet.
     pub fn pending(&self) -> usize {
         self.script.lock().unwrap().len()
@@ -371,6 +378,10 @@ async fn handle(
         };
         if !matches!(fault, Fault::Pass) {
             *state.applied.entry(fault.label()).or_default() += 1;
+        }
+        if !state.forget_requests {
+            let line = head.lines().next().unwrap_or_default().to_owned();
+            state.log.push((line, fault.label()));
         }
         fault
     };

@@ -95,6 +95,14 @@ pub mod fuzzing {
     pub mod parse {
         pub use crate::credentials::parse::*;
     }
+    /// GetObject replies, checked against what was asked before a byte is handed on.
+    pub mod get_object {
+        pub use crate::s3::ops::get_object::{Expect, Served, check_reply, parse};
+    }
+    /// Flexible checksums: the checksum a reply states, the verifier, combined CRCs.
+    pub mod checksum {
+        pub use crate::s3::checksum::{StoredChecksum, Verifier, combine};
+    }
     /// One S3 request as the client sends it.
     pub use crate::s3::request::OpRequest;
 

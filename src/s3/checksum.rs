@@ -202,7 +202,7 @@ impl Hasher {
 /// The CRC of `a` followed by `b`, from the CRC of each and the length of `b`: how the
 /// whole-object checksum of a multipart upload comes from its parts, hashed once each as
 /// they are sent in parallel. `None` for the hashes, which do not combine.
-pub(crate) fn combine(algorithm: ChecksumAlgorithm, a: &str, b: &str, len_b: u64) -> Option<String> {
+pub fn combine(algorithm: ChecksumAlgorithm, a: &str, b: &str, len_b: u64) -> Option<String> {
     let decode = |v: &str| B64.decode(v).ok();
     let (a, b) = (decode(a)?, decode(b)?);
     match algorithm {
@@ -290,25 +290,27 @@ fn crc64_combine(poly: u64, mut crc_a: u64, crc_b: u64, mut len_b: u64) -> u64 {
 }
 
 /// Checks a whole body's bytes against a stored checksum as they pass.
-pub(crate) struct Verifier {
+pub struct Verifier {
     expected: StoredChecksum,
     hasher: Hasher,
 }
 
 impl Verifier {
-    pub(crate) fn new(expected: StoredChecksum) -> Verifier {
+    /// A verifier of a body against the checksum the server stated.
+    pub fn new(expected: StoredChecksum) -> Verifier {
         Verifier {
             hasher: Hasher::new(expected.algorithm),
             expected,
         }
     }
 
-    pub(crate) fn update(&mut self, bytes: &[u8]) {
+    /// The next bytes of the body.
+    pub fn update(&mut self, bytes: &[u8]) {
         self.hasher.update(bytes);
     }
 
     /// At the end of the body: the stored checksum if it matched, else the typed error.
-    pub(crate) fn finish(self) -> Result<StoredChecksum> {
+    pub fn finish(self) -> Result<StoredChecksum> {
         let got = self.hasher.finish();
         if got == self.expected.value {
             return Ok(self.expected);

@@ -20,6 +20,7 @@ mod lying;
 mod manifest_goldens;
 mod manifest_storage;
 mod names_goldens;
+mod oracle;
 mod presets;
 mod presign;
 mod presigned_post;

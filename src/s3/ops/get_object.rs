@@ -87,7 +87,7 @@ pub fn request(
 
 /// What a GET reply must be, from what was asked and what is already known of the object.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Expect<'a> {
+pub struct Expect<'a> {
     /// The range asked for.
     pub range: Option<ByteRange>,
     /// The ETag the object had when it was first read (sent as `If-Match`).
@@ -100,7 +100,7 @@ pub(crate) struct Expect<'a> {
 /// are exclusive offsets; `None` is an end nobody stated yet (a reply without
 /// `Content-Length`): such a reply is read to its end, which is then the object's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Served {
+pub struct Served {
     /// Offset in the object of the reply's first byte.
     pub reply_first: u64,
     /// Offset just past the reply's last byte, when its length is known.
@@ -143,7 +143,7 @@ fn lie(message: String) -> Error {
 /// is then cut out of it. A reply that does not state its length (chunked, or delimited by
 /// the connection's close) is read to its end, or to the size an earlier reply stated.
 /// Anything else is an error, never data.
-pub(crate) fn check_reply(
+pub fn check_reply(
     status: u16,
     head: &ObjectHead,
     content_range: Option<ContentRange>,

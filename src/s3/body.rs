@@ -31,9 +31,11 @@ pub struct ObjectBody {
     key: String,
     params: ObjectParameters,
     etag: Option<String>,
-    /// The object's size, when known (a reply without `Content-Length` states none until
-    /// it ends).
+    /// The object's size, when a reply stated it.
     total: Option<u64>,
+    /// The size a reply of unstated length showed by ending: only what this read saw
+    /// (never the size asked of a second read, which could fail its checksum).
+    seen_total: Option<u64>,
     /// Offset in the object of the next byte the caller gets.
     next: u64,
     /// Offset just past the last byte the caller gets; `None`: the object's end, unknown.
@@ -85,6 +87,7 @@ impl ObjectBody {
             params,
             etag,
             total: served.total,
+            seen_total: None,
             next: served.first,
             end: served.end,
             at: served.reply_first,
@@ -107,7 +110,7 @@ impl ObjectBody {
 
     /// The object's size: stated by the reply, or known once its body has ended.
     pub fn object_size(&self) -> Option<u64> {
-        self.total
+        self.total.or(self.seen_total)
     }
 
     /// What is verified of the bytes: on a whole read, every byte is checked against the
@@ -211,7 +214,7 @@ impl ObjectBody {
             // A reply that did not state its length ends where the object does (a whole
             // object: `reply_end` is known for every ranged reply).
             None => {
-                self.total = Some(self.at);
+                self.seen_total = Some(self.at);
                 Ok(())
             }
         }

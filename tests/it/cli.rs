@@ -507,7 +507,8 @@ async fn uploads_lists_and_aborts_unfinished_multipart_uploads() {
     assert!(o.status.success(), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains(&a) && out.contains(&b), "{out}");
-    // None is a day old.
+    // None is a day old (where the server reports when uploads started: moto's date is
+    // fixed in 2010).
     let o = run({
         let mut c = s.cmd();
         c.args(["uploads", "--older-than", "1d"]);
@@ -515,7 +516,12 @@ async fn uploads_lists_and_aborts_unfinished_multipart_uploads() {
     })
     .await;
     assert!(o.status.success(), "{}", text(&o));
-    assert!(!String::from_utf8_lossy(&o.stdout).contains(".bin"), "{}", text(&o));
+    if !s
+        .bed
+        .skip_unless(crate::common::Capability::UploadStartTimes, "uploads --older-than")
+    {
+        assert!(!String::from_utf8_lossy(&o.stdout).contains(".bin"), "{}", text(&o));
+    }
     let o = run({
         let mut c = s.cmd();
         c.args(["uploads", "--older-than", "soon"]);
@@ -532,7 +538,8 @@ async fn uploads_lists_and_aborts_unfinished_multipart_uploads() {
     .await;
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("1 of 1 upload(s) aborted"), "{}", text(&o));
-    let open = s.bed.open_uploads(&client).await;
+    // The bucket is the test's own: every upload listed is one of these.
+    let open = client.list_multipart_uploads(None).collect_all().await.unwrap();
     assert_eq!(
         open.iter().map(|u| u.upload_id.as_str()).collect::<Vec<_>>(),
         [b.as_str()]

@@ -8,6 +8,19 @@
 //! `build()`, and a bad value is an [`ErrorKind::InvalidSetting`](crate::ErrorKind) error
 //! that names the setting.
 //!
+//! # `client_config` and the settings it shares keys with
+//!
+//! One order for every setting that `client_config` (botocore's `Config`) can also give:
+//! `client_config` wins. This is the original's rule for `addressing_style`,
+//! `signature_version` and `proxies`, which a given `client_config` replaces, and
+//! botocore's for its own keys: `region_name`, `connect_timeout`, `read_timeout`,
+//! `max_pool_connections`, `retries` (over `max_attempts` and `retry_mode`),
+//! `request_checksum_calculation`, `response_checksum_validation` and
+//! `s3.payload_signing_enabled` (over `payload_signing`). Then the setting (option, then
+//! global), then the shared config file's profile, then the provider preset, then the
+//! default. (boto3 lets a `region_name` given beside the config win over the config's; here
+//! the one order holds for the region too.)
+//!
 //! # What every AWS tool reads
 //!
 //! After the storage's own settings and their Django global names, the crate reads what
@@ -19,8 +32,8 @@
 //! | `AWS_CA_BUNDLE` | `verify` (a CA bundle) | `AWS_S3_VERIFY` unset |
 //! | `AWS_REGION`, `AWS_DEFAULT_REGION` | `region_name` | `AWS_S3_REGION_NAME` unset |
 //! | `AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE` | retries | not in `client_config` |
-//! | `http_proxy`/`HTTP_PROXY`, `https_proxy`/`HTTPS_PROXY` | proxies | neither `proxies` nor `client_config`'s proxies set; `HTTP_PROXY` ignored when `REQUEST_METHOD` is set (CGI) |
-//! | `no_proxy`/`NO_PROXY` | destinations that skip those proxies: host names with their subdomains, IP addresses, networks (`10.0.0.0/8`), `*` | with the environment's proxies |
+//! | `http_proxy`/`HTTP_PROXY`, `https_proxy`/`HTTPS_PROXY` | proxies | neither `proxies` nor `client_config`'s proxies set (and only then read, or checked); the lower-case one wins, empty it cancels the upper-case one, an empty upper-case one is unset; `HTTP_PROXY` ignored when `REQUEST_METHOD` is set (CGI) |
+//! | `no_proxy`/`NO_PROXY` | destinations that skip those proxies, as Python decides it for botocore: `*` alone for all; host names or addresses, with or without a port, with their subdomains (no networks) | with the environment's proxies |
 //! | `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` | `true` drops the endpoints of the environment and the shared config file | decides over the profile's `ignore_configured_endpoint_urls` |
 //! | `AWS_CONFIG_FILE` (else `~/.aws/config`), `AWS_PROFILE` | the shared config file and its profile | `session_profile` unset (it names the profile) |
 //!
@@ -468,7 +481,11 @@ impl Settings {
         }
         check_expire(self.effective_signature_version(), self.querystring_expire)
             .map_err(|why| Error::invalid_setting("querystring_expire", why))?;
-        self.environment_proxies()?;
+        // The environment's proxies are checked only where they are used: a storage given
+        // its proxies never fails for a variable it does not read.
+        if self.configured_proxies().is_none() {
+            self.environment_proxies()?;
+        }
         let has_key = self.access_key.as_deref().is_some_and(|k| !k.is_empty());
         let has_secret = self.secret_key.as_ref().is_some_and(|s| !s.is_empty());
         if self.session_profile.is_some() && (has_key || has_secret) {
@@ -585,9 +602,9 @@ impl Settings {
         }
     }
 
-    /// Payload signing: the setting, else `client_config`'s `s3.payload_signing_enabled`,
+    /// Payload signing: `client_config`'s `s3.payload_signing_enabled`, else the setting,
     /// else the shared config file's (`true` is `always`, `false` is `auto`, as botocore
-    /// reads them), else `auto`.
+    /// reads them, and as the setting reads them too), else `auto`.
     pub fn effective_payload_signing(&self) -> PayloadSigning {
         let from_flag = |enabled: bool| {
             if enabled {
@@ -596,13 +613,11 @@ impl Settings {
                 PayloadSigning::Auto
             }
         };
-        self.payload_signing
-            .or_else(|| {
-                self.client_config
-                    .as_ref()
-                    .and_then(|c| c.payload_signing_enabled)
-                    .map(from_flag)
-            })
+        self.client_config
+            .as_ref()
+            .and_then(|c| c.payload_signing_enabled)
+            .map(from_flag)
+            .or(self.payload_signing)
             .or_else(|| self.profile_s3.payload_signing_enabled.map(from_flag))
             .unwrap_or(PayloadSigning::Auto)
     }
@@ -678,41 +693,51 @@ impl Settings {
     /// (`http_proxy`/`HTTP_PROXY`, `https_proxy`/`HTTPS_PROXY`, with `no_proxy`/`NO_PROXY`),
     /// as botocore takes them.
     pub fn effective_proxies(&self) -> Proxies {
-        let configured = match &self.client_config {
-            Some(c) => c.proxies.clone().unwrap_or_default(),
-            None => self.proxies.clone().unwrap_or_default(),
-        };
-        if configured.http.is_some() || configured.https.is_some() {
-            return configured;
+        match self.configured_proxies() {
+            Some(configured) => configured,
+            // Checked when the settings were built.
+            None => self.environment_proxies().unwrap_or_default(),
         }
-        // Checked when the settings were built.
-        self.environment_proxies().unwrap_or_default()
+    }
+
+    /// The proxies the configuration gives (`client_config`'s, else the `proxies`
+    /// setting), when it gives any: then the environment's are not used.
+    fn configured_proxies(&self) -> Option<Proxies> {
+        let configured = match &self.client_config {
+            Some(c) => c.proxies.clone(),
+            None => self.proxies.clone(),
+        }?;
+        (configured.http.is_some() || configured.https.is_some()).then_some(configured)
     }
 
     /// The proxies of the environment (the global source), as Python's `urllib` reads them
-    /// for botocore: the lower-case variable first; `HTTP_PROXY` ignored in a CGI process
-    /// (`REQUEST_METHOD` set), where a request's `Proxy:` header would set it ("httpoxy").
+    /// for botocore: the lower-case variable wins; set but empty, it cancels the upper-case
+    /// one, and an empty upper-case one counts as unset; `HTTP_PROXY` is ignored in a CGI
+    /// process (`REQUEST_METHOD` set), where a request's `Proxy:` header would set it
+    /// ("httpoxy").
     fn environment_proxies(&self) -> Result<Proxies> {
         let globals = &self.globals.0;
         let cgi = globals.get("REQUEST_METHOD").is_some();
-        let read = |names: &[&'static str]| -> Result<Option<ProxyUrl>> {
-            for &name in names {
-                if name == "HTTP_PROXY" && cgi {
-                    continue;
-                }
-                if let Some(raw) = globals.get(name) {
-                    return raw
-                        .parse()
-                        .map(Some)
-                        .map_err(|why| Error::invalid_setting("proxies", format!("{name}: {why}")));
-                }
+        let pick = |lower: &'static str, upper: &'static str| -> Option<(&'static str, String)> {
+            match globals.get(lower) {
+                Some(v) if !v.is_empty() => Some((lower, v)),
+                Some(_) => None,
+                None if upper == "HTTP_PROXY" && cgi => None,
+                None => globals.get(upper).filter(|v| !v.is_empty()).map(|v| (upper, v)),
             }
-            Ok(None)
+        };
+        let read = |lower, upper| -> Result<Option<ProxyUrl>> {
+            pick(lower, upper)
+                .map(|(name, raw)| {
+                    raw.parse()
+                        .map_err(|why| Error::invalid_setting("proxies", format!("{name}: {why}")))
+                })
+                .transpose()
         };
         Ok(Proxies {
-            http: read(&["http_proxy", "HTTP_PROXY"])?,
-            https: read(&["https_proxy", "HTTPS_PROXY"])?,
-            no_proxy: globals.get("no_proxy").or_else(|| globals.get("NO_PROXY")),
+            http: read("http_proxy", "HTTP_PROXY")?,
+            https: read("https_proxy", "HTTPS_PROXY")?,
+            no_proxy: pick("no_proxy", "NO_PROXY").map(|(_, v)| v),
         })
     }
 

@@ -35,8 +35,20 @@ impl FromStr for ProxyUrl {
     fn from_str(raw: &str) -> Result<Self, String> {
         let raw = raw.trim();
         let rest = match raw.split_once("://") {
-            Some(("http", rest)) => rest,
-            Some((scheme, _)) => return Err(format!("unsupported proxy scheme `{scheme}` (use http)")),
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
+            Some((scheme, _)) if scheme.eq_ignore_ascii_case("https") => {
+                return Err(
+                    "https:// proxies (TLS to the proxy itself) are not supported: give the proxy as http://; \
+                     requests to https endpoints still go through it in a CONNECT tunnel, with TLS end to end"
+                        .into(),
+                );
+            }
+            Some((scheme, _)) if scheme.to_ascii_lowercase().starts_with("socks") => {
+                return Err(format!(
+                    "{scheme}:// proxies are not supported: use an HTTP proxy (http://)"
+                ));
+            }
+            Some((scheme, _)) => return Err(format!("unsupported proxy scheme `{scheme}` (use http://)")),
             None => raw,
         };
         let rest = rest.trim_end_matches('/');
@@ -77,9 +89,11 @@ pub struct Proxies {
     pub http: Option<ProxyUrl>,
     /// Proxy for `https://` endpoints (tunnelled with `CONNECT`).
     pub https: Option<ProxyUrl>,
-    /// Destinations that go direct, in `NO_PROXY`'s syntax: host names (with their
-    /// subdomains), IP addresses and networks (`10.0.0.0/8`), `*` for all. Set from the
-    /// environment's `NO_PROXY` when the proxies come from the environment.
+    /// Destinations that go direct, in `NO_PROXY`'s syntax as Python reads it for
+    /// botocore: `*` alone for all; else comma-separated host names or addresses, with or
+    /// without a port, each matching itself and its subdomains (a leading dot changes
+    /// nothing; case does not count). Set from the environment's `NO_PROXY` when the
+    /// proxies come from the environment.
     pub no_proxy: Option<String>,
 }
 

@@ -629,9 +629,24 @@ fn payload_signing_from_the_setting_client_config_or_the_file() {
         policy(&[BUCKET, ("client_config", disabled)], &[]),
         PayloadSigning::Auto
     );
+    // client_config wins, as for every setting it shares a key with.
     assert_eq!(
         policy(&[BUCKET, ("client_config", enabled), ("payload_signing", "never")], &[]),
-        PayloadSigning::Never
+        PayloadSigning::Always
+    );
+    // One meaning for a word: `false` is botocore's (`auto`: signed over plain HTTP),
+    // `never` only when spelled out.
+    assert_eq!(
+        policy(&[BUCKET, ("payload_signing", "false")], &[]),
+        PayloadSigning::Auto
+    );
+    assert_eq!(
+        policy(&[BUCKET], &[("AWS_S3_PAYLOAD_SIGNING", "false")]),
+        PayloadSigning::Auto
+    );
+    assert_eq!(
+        policy(&[BUCKET, ("payload_signing", "true")], &[]),
+        PayloadSigning::Always
     );
     let (_dir, file) = config_file("[default]\ns3 =\n  payload_signing_enabled = true\n");
     assert_eq!(policy(&[BUCKET], &[("AWS_CONFIG_FILE", &file)]), PayloadSigning::Always);

@@ -231,12 +231,14 @@ enum_setting! {
         /// Sign bodies over plain HTTP; over HTTPS send `UNSIGNED-PAYLOAD` (with the
         /// checksum every upload carries where the service stores one: see
         /// [`ProviderDefaults::upload_checksum`](crate::config::ProviderDefaults)).
-        Auto = ["auto"],
+        /// `false` means this, as botocore's `payload_signing_enabled = false` does.
+        Auto = ["auto", "false"],
         /// Sign every body (botocore's `payload_signing_enabled = true`).
         Always = ["always", "true"],
         /// Never hash bodies, plain HTTP included (for trusted networks only: nothing then
-        /// protects a body in transit but the checksum, where one is sent).
-        Never = ["never", "false"],
+        /// protects a body in transit but the checksum, where one is sent). Spelled out
+        /// only: no boolean means it.
+        Never = ["never"],
     }
 }
 

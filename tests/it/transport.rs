@@ -320,15 +320,51 @@ async fn environment_proxies_are_used_unless_the_setting_gives_proxies() {
     let s = settings_with_globals(&[("endpoint_url", endpoint.clone())], &cgi);
     head(&s, "dir/file.txt").await.unwrap();
     assert_eq!(env_proxy.seen().len(), through_env);
-    // An environment proxy that is not a URL is a setting error naming the variable.
-    let bad = [("HTTPS_PROXY", "socks5://127.0.0.1:1".to_owned())];
-    let e = Settings::builder()
-        .options([("bucket_name", "bucket")])
-        .global_source(globals_of(&bad))
-        .build()
-        .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::InvalidSetting, "{e}");
-    assert!(e.to_string().contains("HTTPS_PROXY"), "{e}");
+    // An environment proxy that is not a URL is a setting error naming the variable and
+    // saying what is supported.
+    for (value, says) in [
+        ("socks5://127.0.0.1:1", "socks5:// proxies are not supported"),
+        ("https://127.0.0.1:1", "give the proxy as http://"),
+    ] {
+        let bad = [("HTTPS_PROXY", value.to_owned())];
+        let e = Settings::builder()
+            .options([("bucket_name", "bucket")])
+            .global_source(globals_of(&bad))
+            .build()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidSetting, "{e}");
+        assert!(
+            e.to_string().contains("HTTPS_PROXY") && e.to_string().contains(says),
+            "{e}"
+        );
+        // A storage given its proxies does not read the environment's, nor fails for them.
+        Settings::builder()
+            .options([
+                ("bucket_name", "bucket"),
+                ("proxies", r#"{"https": "http://127.0.0.1:1"}"#),
+            ])
+            .global_source(globals_of(&bad))
+            .build()
+            .unwrap();
+    }
+    // An upper-case scheme is a scheme.
+    let upper = [("HTTP_PROXY", format!("HTTP://127.0.0.1:{}", env_proxy.addr.port()))];
+    let s = settings_with_globals(&[("endpoint_url", endpoint.clone())], &upper);
+    let before = env_proxy.seen().len();
+    head(&s, "dir/file.txt").await.unwrap();
+    assert!(env_proxy.seen().len() > before);
+    // Empty variables, as Python reads them: an empty upper-case one is unset, and an
+    // empty lower-case one cancels the upper-case one.
+    for globals in [
+        vec![("HTTP_PROXY", String::new())],
+        vec![("https_proxy", String::new()), ("http_proxy", String::new())],
+        vec![("http_proxy", String::new()), ("HTTP_PROXY", env[0].1.clone())],
+    ] {
+        let s = settings_with_globals(&[("endpoint_url", endpoint.clone())], &globals);
+        let before = env_proxy.seen().len();
+        head(&s, "dir/file.txt").await.unwrap();
+        assert_eq!(env_proxy.seen().len(), before, "{globals:?}: direct");
+    }
 }
 
 #[tokio::test]
@@ -337,24 +373,40 @@ async fn no_proxy_sends_matching_hosts_direct() {
     let port = server.addr.port();
     let proxy = HttpProxy::start(server.addr, None).await;
     let via = format!("http://127.0.0.1:{}", proxy.addr.port());
-    let resolve = (
-        "resolve",
-        format!("s3.test={},tls-bucket.s3.test={}", server.addr, server.addr),
-    );
-    let cases: [(&str, String, &str, bool); 6] = [
+    // Python's rules, as botocore applies them (src/http/proxy.rs checks them against
+    // CPython's own answers): no networks, a port where given, `*` alone for all.
+    let ip_port = format!("127.0.0.1:{port}");
+    let host_port = format!("localhost:{port}");
+    let cases: [(&str, String, &str, bool); 10] = [
         // (endpoint, NO_PROXY, what matches, direct?)
         ("ip", format!("http://127.0.0.1:{port}"), "127.0.0.1", true),
+        ("ip and port", format!("http://127.0.0.1:{port}"), &ip_port, true),
+        ("star, an ip", format!("http://127.0.0.1:{port}"), "*", true),
+        ("host and port", format!("http://localhost:{port}"), &host_port, true),
         (
-            "network",
+            "network (Python has none)",
             format!("http://127.0.0.1:{port}"),
             "10.0.0.0/8, 127.0.0.0/8",
-            true,
+            false,
         ),
-        ("host", format!("http://s3.test:{port}"), "s3.test", true),
+        ("host", format!("http://s3.test:{port}"), "S3.Test", true),
         ("suffix", format!("http://s3.test:{port}"), ".test", true),
         ("star", format!("http://s3.test:{port}"), "*", true),
+        (
+            "star among others (Python: not all)",
+            format!("http://s3.test:{port}"),
+            "*,example.com",
+            false,
+        ),
         ("other", format!("http://s3.test:{port}"), "example.com,10.1.2.3", false),
     ];
+    let resolve = (
+        "resolve",
+        format!(
+            "s3.test={},tls-bucket.s3.test={},localhost={}",
+            server.addr, server.addr, server.addr
+        ),
+    );
     for (what, endpoint, no_proxy, direct) in cases {
         let before = proxy.seen().len();
         let s = settings_with_globals(
@@ -537,8 +589,11 @@ async fn payload_signing_follows_the_scheme_and_the_policy() {
         o.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
         (&plain_server, settings(&o))
     };
-    const SIGNED: bool = true;
-    const UNSIGNED: bool = false;
+    // What the body's hash header says: SigV4 with the SHA-256, SigV4 `UNSIGNED-PAYLOAD`,
+    // or SigV2, which has none.
+    const SIGNED: &str = "sha256";
+    const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
+    const UNSIGNED_V2: &str = "";
     let cases = [
         (
             "https, auto, a provider that takes checksums",
@@ -578,6 +633,18 @@ async fn payload_signing_follows_the_scheme_and_the_policy() {
             http(&[("provider", "minio"), ("payload_signing", "never")]),
             UNSIGNED,
             true,
+        ),
+        (
+            "http, payload_signing = false (botocore's: auto)",
+            http(&[("provider", "minio"), ("payload_signing", "false")]),
+            SIGNED,
+            true,
+        ),
+        (
+            "http, SigV2 (no flexible checksums)",
+            http(&[("provider", "minio"), ("signature_version", "s3")]),
+            UNSIGNED_V2,
+            false,
         ),
         (
             "http, always, with when_supported checksums",
@@ -624,13 +691,13 @@ async fn payload_signing_follows_the_scheme_and_the_policy() {
             "{case}"
         );
         for (operation, hash, crc) in last {
-            if signed {
+            if signed == SIGNED {
                 assert!(
                     hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
                     "{case}: {operation} {hash}"
                 );
             } else {
-                assert_eq!(hash, "UNSIGNED-PAYLOAD", "{case}: {operation}");
+                assert_eq!(hash, signed, "{case}: {operation}");
             }
             assert_eq!(crc.is_some(), checksum, "{case}: {operation} {crc:?}");
             if let Some(crc) = crc {

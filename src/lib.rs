@@ -92,6 +92,11 @@ pub mod fuzzing {
         pub use crate::storage::gzip::*;
     }
     /// The credential documents (STS, container, instance metadata, credential_process).
+    #[cfg(any(
+        feature = "credentials-profile",
+        feature = "credentials-container",
+        feature = "credentials-imds"
+    ))]
     pub mod parse {
         pub use crate::credentials::parse::*;
     }

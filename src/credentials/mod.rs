@@ -53,7 +53,7 @@ pub use web_identity::WebIdentityProvider;
 
 /// Pure parsers of the credential documents, for tests and fuzzing. Malformed or hostile
 /// input is an [`ErrorKind::InvalidResponse`] error, never a panic.
-#[cfg(any(test, feature = "fuzzing"))]
+#[cfg(feature = "fuzzing")]
 pub(crate) mod parse {
     #[cfg(feature = "credentials-profile")]
     use super::Credentials;

@@ -16,14 +16,8 @@ const KEY: &AsciiSet = &QUERY.remove(b'/');
 /// The longest key S3 accepts, in UTF-8 bytes.
 pub const MAX_KEY_LEN: usize = 1024;
 
-/// Percent-encodes an object key for a URL path.
-///
-/// ```
-/// use storages_s3::fuzzing::addressing::encode_key;
-///
-/// assert_eq!(encode_key("dir/file name+é.txt"), "dir/file%20name%2B%C3%A9.txt");
-/// assert_eq!(encode_key("a//b~c?#%"), "a//b~c%3F%23%25");
-/// ```
+/// Percent-encodes an object key for a URL path: every byte but unreserved characters and
+/// `/` (`dir/file name+é.txt` is `dir/file%20name%2B%C3%A9.txt`).
 pub fn encode_key(key: &str) -> String {
     utf8_percent_encode(key, KEY).to_string()
 }
@@ -200,6 +194,12 @@ pub fn encode_query(params: &[(&str, Option<&str>)]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn keys_are_encoded_once_every_byte_but_unreserved_and_slash() {
+        assert_eq!(encode_key("dir/file name+é.txt"), "dir/file%20name%2B%C3%A9.txt");
+        assert_eq!(encode_key("a//b~c?#%"), "a//b~c%3F%23%25");
+    }
+
     use super::*;
 
     fn custom(url: &str, style: AddressingStyle) -> Addressing {

@@ -15,6 +15,7 @@ mod fault_campaign;
 mod faults;
 mod framing;
 mod fs_storage;
+#[cfg(feature = "fuzzing")]
 mod gzip_fidelity;
 mod lying;
 mod manifest_goldens;

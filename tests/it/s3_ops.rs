@@ -714,7 +714,7 @@ async fn conditional_put_refuses_to_overwrite(style: Style) {
     assert_eq!(&got[..], b"first");
 }
 
-async fn crc32_checksums_when_supported(style: Style) {
+async fn checksums_when_supported(style: Style) {
     let bed = Bed::new().await;
     let client = bed
         .client_with(
@@ -744,21 +744,7 @@ async fn crc32_checksums_when_supported(style: Style) {
             .content_length,
         Some(6 * MIB as u64)
     );
-    // The server checks the checksum: a wrong one is refused.
-    if bed.skip_unless(Capability::ChecksumChecks, "wrong crc32") {
-        return;
-    }
-    let op = storages_s3::fuzzing::OpRequest::object("PutObject", http::Method::PUT, "bad-crc.txt")
-        .unwrap()
-        .header("x-amz-checksum-crc32", "AAAAAA==")
-        .unwrap()
-        .body(Body::from("hello"));
-    let e = storages_s3::fuzzing::send(&client, op).await.unwrap_err();
-    assert_eq!(
-        e.code(),
-        Some(bed.kind.refusal(crate::common::Refusal::WrongChecksum).1),
-        "{e}"
-    );
+    // A wrong checksum refused: `checksums::a_wrong_checksum_on_upload_is_refused`.
 }
 
 async fn sigv2_requests_are_accepted(style: Style) {
@@ -827,7 +813,7 @@ both_styles!(
     explicit_multipart_calls,
     too_small_parts_fail_and_are_aborted,
     conditional_put_refuses_to_overwrite,
-    crc32_checksums_when_supported,
+    checksums_when_supported,
     sigv2_requests_are_accepted,
     streamed_put_body,
 );

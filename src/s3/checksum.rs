@@ -238,26 +238,22 @@ const CRC64_NVME_REFLECTED: u64 = 0x9a6c_9329_ac4b_c9b5;
 
 /// The CRC of `A || B` from `crc(A)`, `crc(B)` and `len(B)`, for a reflected 64-bit CRC
 /// whose initial value and final xor are all ones (zlib's method: `crc(A)` is run through
-/// `len(B)` zero bytes, by squaring the matrix of the one-zero-bit operator; then `crc(B)`
-/// is added). No crate the crate uses offers it for CRC-64/NVME.
-fn crc64_combine(poly: u64, mut crc_a: u64, crc_b: u64, mut len_b: u64) -> u64 {
-    fn times(mat: &[u64; 64], mut vec: u64) -> u64 {
-        let mut sum = 0;
-        let mut row = 0;
-        while vec != 0 {
-            if vec & 1 != 0 {
-                sum ^= mat[row];
-            }
-            vec >>= 1;
-            row += 1;
-        }
-        sum
-    }
+/// `len(B)` zero bytes, then `crc(B)` is added). No crate the crate uses offers it for
+/// CRC-64/NVME.
+fn crc64_combine(poly: u64, crc_a: u64, crc_b: u64, len_b: u64) -> u64 {
+    times(&crc64_shift(poly, len_b), crc_a) ^ crc_b
+}
+
+/// The matrix (over GF(2)) that runs a 64-bit reflected CRC register through `len` zero
+/// bytes: the one-zero-bit operator, squared up to each set bit of the length, composed.
+/// About 0.1 ms to build; a multipart upload builds it once for all its equal parts.
+fn crc64_shift(poly: u64, mut len: u64) -> Box<[u64; 64]> {
     fn square(mat: &[u64; 64]) -> [u64; 64] {
         std::array::from_fn(|n| times(mat, mat[n]))
     }
-    if len_b == 0 {
-        return crc_a;
+    let mut op: Box<[u64; 64]> = Box::new(std::array::from_fn(|n| 1 << n));
+    if len == 0 {
+        return op;
     }
     // The operator for one zero bit, then two, then four.
     let mut odd = [0u64; 64];
@@ -267,26 +263,89 @@ fn crc64_combine(poly: u64, mut crc_a: u64, crc_b: u64, mut len_b: u64) -> u64 {
     }
     let mut even = square(&odd);
     odd = square(&even);
-    // Apply the operators for each set bit of the length in bytes.
+    // Compose the operators of the set bits of the length in bytes.
+    let mut compose = |with: &[u64; 64]| {
+        for row in op.iter_mut() {
+            *row = times(with, *row);
+        }
+    };
     loop {
         even = square(&odd);
-        if len_b & 1 != 0 {
-            crc_a = times(&even, crc_a);
+        if len & 1 != 0 {
+            compose(&even);
         }
-        len_b >>= 1;
-        if len_b == 0 {
+        len >>= 1;
+        if len == 0 {
             break;
         }
         odd = square(&even);
-        if len_b & 1 != 0 {
-            crc_a = times(&odd, crc_a);
+        if len & 1 != 0 {
+            compose(&odd);
         }
-        len_b >>= 1;
-        if len_b == 0 {
+        len >>= 1;
+        if len == 0 {
             break;
         }
     }
-    crc_a ^ crc_b
+    op
+}
+
+/// A vector times a GF(2) matrix given by the images of the basis vectors.
+fn times(mat: &[u64; 64], mut vec: u64) -> u64 {
+    let mut sum = 0;
+    let mut row = 0;
+    while vec != 0 {
+        if vec & 1 != 0 {
+            sum ^= mat[row];
+        }
+        vec >>= 1;
+        row += 1;
+    }
+    sum
+}
+
+/// Joins the CRCs of consecutive pieces into the CRC of them all, as [`combine`] does, with
+/// the CRC-64/NVME operator of a length built once for every piece of that length (a
+/// multipart upload's parts, but the last).
+pub(crate) struct Joiner {
+    algorithm: ChecksumAlgorithm,
+    whole: Option<String>,
+    shift: Option<(u64, Box<[u64; 64]>)>,
+}
+
+impl Joiner {
+    pub(crate) fn new(algorithm: ChecksumAlgorithm) -> Joiner {
+        Joiner {
+            algorithm,
+            whole: None,
+            shift: None,
+        }
+    }
+
+    /// Appends a piece of `len` bytes whose CRC is `value`; `None` when the algorithm does
+    /// not combine or a value is not one.
+    pub(crate) fn push(&mut self, value: &str, len: u64) -> Option<()> {
+        let Some(whole) = self.whole.take() else {
+            self.whole = Some(value.to_owned());
+            return Some(());
+        };
+        self.whole = Some(if self.algorithm == ChecksumAlgorithm::Crc64Nvme {
+            let decode = |v: &str| Some(u64::from_be_bytes(B64.decode(v).ok()?.try_into().ok()?));
+            let (a, b) = (decode(&whole)?, decode(value)?);
+            if self.shift.as_ref().is_none_or(|(l, _)| *l != len) {
+                self.shift = Some((len, crc64_shift(CRC64_NVME_REFLECTED, len)));
+            }
+            let (_, shift) = self.shift.as_ref()?;
+            B64.encode((times(shift, a) ^ b).to_be_bytes())
+        } else {
+            combine(self.algorithm, &whole, value, len)?
+        });
+        Some(())
+    }
+
+    pub(crate) fn finish(self) -> Option<String> {
+        self.whole
+    }
 }
 
 /// Checks a whole body's bytes against a stored checksum as they pass.
@@ -370,6 +429,15 @@ mod tests {
             }
         }
         assert_eq!(combine(ChecksumAlgorithm::Sha1, "x", "y", 1), None);
+        // Many parts of one size and a shorter last one, joined with the cached operator.
+        let data: Vec<u8> = (0..50_000).map(|_| rng.u8(..)).collect();
+        for alg in [ChecksumAlgorithm::Crc64Nvme, ChecksumAlgorithm::Crc32] {
+            let mut joiner = Joiner::new(alg);
+            for part in data.chunks(7_000) {
+                joiner.push(&alg.value_of(part), part.len() as u64).unwrap();
+            }
+            assert_eq!(joiner.finish().unwrap(), alg.value_of(&data), "{}", alg.name());
+        }
         assert_eq!(combine(ChecksumAlgorithm::Crc32, "!", "AAAAAA==", 1), None);
     }
 

@@ -43,19 +43,19 @@ pub fn request(key: &str, upload_id: &str, parts: &[UploadedPart], if_none_match
 /// The whole object's CRC from its parts' (sorted by number), when every part has one of
 /// the same algorithm and the algorithm combines.
 fn whole_object_checksum(sorted: &[&UploadedPart]) -> Option<(ChecksumAlgorithm, String)> {
-    let (algorithm, first) = sorted.first()?.checksum.clone()?;
+    let algorithm = sorted.first()?.checksum.as_ref()?.0;
     if !algorithm.full_object() {
         return None;
     }
-    let mut whole = first;
-    for part in &sorted[1..] {
+    let mut joiner = checksum::Joiner::new(algorithm);
+    for part in sorted {
         let (a, value) = part.checksum.as_ref()?;
         if *a != algorithm {
             return None;
         }
-        whole = checksum::combine(algorithm, &whole, value, part.size)?;
+        joiner.push(value, part.size)?;
     }
-    Some((algorithm, whole))
+    Some((algorithm, joiner.finish()?))
 }
 
 /// The reply, which may be an error inside a 200 OK (S3 sends the status before it knows
@@ -139,5 +139,46 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.code(), Some("InternalError"));
         assert_eq!(e.status(), Some(200));
+    }
+
+    #[test]
+    fn the_whole_objects_crc_is_joined_from_the_parts() {
+        let data: Vec<u8> = (0..25_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let parts_of = |algorithm: ChecksumAlgorithm| -> Vec<UploadedPart> {
+            data.chunks(10_000)
+                .enumerate()
+                .map(|(i, piece)| UploadedPart {
+                    part_number: i as u32 + 1,
+                    etag: format!("\"{i}\""),
+                    checksum: Some((algorithm, algorithm.value_of(piece))),
+                    size: piece.len() as u64,
+                })
+                .rev()
+                .collect()
+        };
+        for algorithm in [
+            ChecksumAlgorithm::Crc64Nvme,
+            ChecksumAlgorithm::Crc32c,
+            ChecksumAlgorithm::Crc32,
+        ] {
+            let r = request("k", "u", &parts_of(algorithm), false).unwrap();
+            assert_eq!(r.headers[algorithm.header()], algorithm.value_of(&data).as_str());
+            assert_eq!(r.headers["x-amz-checksum-type"], "FULL_OBJECT");
+            let body = String::from_utf8(r.body.as_bytes().unwrap().to_vec()).unwrap();
+            assert_eq!(body.matches(algorithm.element()).count(), 6, "{body}");
+        }
+        // The hashes are stored per part: no whole-object value.
+        let r = request("k", "u", &parts_of(ChecksumAlgorithm::Sha256), false).unwrap();
+        assert!(!r.headers.contains_key("x-amz-checksum-type"));
+        assert!(!r.headers.contains_key("x-amz-checksum-sha256"));
+        // A part without a checksum, or of another algorithm: none either.
+        let mut mixed = parts_of(ChecksumAlgorithm::Crc64Nvme);
+        mixed[0].checksum = None;
+        assert!(
+            !request("k", "u", &mixed, false)
+                .unwrap()
+                .headers
+                .contains_key("x-amz-checksum-type")
+        );
     }
 }

@@ -73,7 +73,19 @@ mod xml_ref;
 pub mod fuzzing {
     /// S3's XML replies and request bodies.
     pub mod xml {
-        pub use crate::s3::xml::*;
+        pub use crate::s3::ops::complete_multipart_upload::{
+            CompleteMultipartUpload, CompletedPart, parse_complete_multipart, write_complete_multipart,
+        };
+        pub use crate::s3::ops::copy_object::{CopyObjectResult, parse_copy_object};
+        pub use crate::s3::ops::create_multipart_upload::{InitiateMultipartUpload, parse_initiate_multipart};
+        pub use crate::s3::ops::delete_objects::{
+            DeleteError, DeleteObjectsResult, DeletedObject, parse_delete_objects, write_delete,
+        };
+        pub use crate::s3::ops::list_multipart_uploads::{
+            ListMultipartUploadsPage, MultipartUploadSummary, parse_list_multipart_uploads,
+        };
+        pub use crate::s3::ops::list_objects::{ListObjectsPage, ObjectSummary, parse_list_objects};
+        pub use crate::s3::xml::{ErrorBody, parse_error};
     }
     /// SigV4 and SigV2, headers and query strings.
     pub mod sign {

@@ -12,8 +12,8 @@ use futures_core::Stream;
 use crate::config::ListObjectsVersion;
 use crate::error::{Error, ErrorKind, Result};
 use crate::s3::Client;
-use crate::s3::ops::list_objects::{ListObjectsInput, PageToken};
-use crate::s3::xml::{ListMultipartUploadsPage, ListObjectsPage, MultipartUploadSummary, ObjectSummary};
+use crate::s3::ops::list_multipart_uploads::{ListMultipartUploadsPage, MultipartUploadSummary};
+use crate::s3::ops::list_objects::{ListObjectsInput, ListObjectsPage, ObjectSummary, PageToken};
 
 type PageFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send>>;
 

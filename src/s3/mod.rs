@@ -24,15 +24,13 @@ pub use checksum::{StoredChecksum, Verification};
 pub use client::{Client, ClientOptions, GetObjectOutput, Presign, UnabortedUpload};
 pub use list::{COLLECT_LIMIT, ListObjects, ListUploads};
 pub use multipart::{Upload, UploadOptions, UploadOutcome, part_size_for, upload_stream};
-pub use ops::copy_object::MetadataDirective;
-pub use ops::delete_objects::MAX_KEYS as MAX_DELETE_KEYS;
+pub use ops::complete_multipart_upload::CompletedPart;
+pub use ops::copy_object::{CopyObjectResult, MetadataDirective};
+pub use ops::delete_objects::{DeleteError, DeleteObjectsResult, DeletedObject, MAX_KEYS as MAX_DELETE_KEYS};
 pub use ops::get_object::{ByteRange, ContentRange};
-pub use ops::list_objects::{ListObjectsInput, PageToken};
+pub use ops::list_multipart_uploads::{ListMultipartUploadsPage, MultipartUploadSummary};
+pub use ops::list_objects::{ListObjectsInput, ListObjectsPage, ObjectSummary, PageToken};
 pub use ops::put_object::{PutObjectOutput, WriteOptions};
 pub use ops::upload_part::{MAX_PART_NUMBER, UploadedPart};
 pub use params::ObjectHead;
 pub use post::{Condition, Expiration, KeyCondition, PostPolicy, PostSigning, PresignedPost, SuccessActionStatus};
-pub use xml::{
-    CompletedPart, CopyObjectResult, DeleteError, DeleteObjectsResult, DeletedObject, ListMultipartUploadsPage,
-    ListObjectsPage, MultipartUploadSummary, ObjectSummary,
-};

@@ -23,15 +23,17 @@ use crate::s3::body::ObjectBody;
 use crate::s3::checksum::Verification;
 use crate::s3::list::{ListObjects, ListUploads};
 use crate::s3::ops::copy_object::MetadataDirective;
+use crate::s3::ops::delete_objects::{DeleteObjectsResult, DeletedObject};
 use crate::s3::ops::get_object::{ByteRange, ContentRange, Expect, Served};
-use crate::s3::ops::list_objects::ListObjectsInput;
+use crate::s3::ops::list_multipart_uploads::ListMultipartUploadsPage;
+use crate::s3::ops::list_objects::{ListObjectsInput, ListObjectsPage};
 use crate::s3::ops::put_object::{PutObjectOutput, WriteOptions};
 use crate::s3::ops::upload_part::UploadedPart;
 use crate::s3::ops::{self};
 use crate::s3::params::ObjectHead;
 use crate::s3::request::OpRequest;
 use crate::s3::sign::{self, PayloadHash};
-use crate::s3::xml::{self, DeleteObjectsResult};
+use crate::s3::xml;
 
 mod cleanup;
 mod send;
@@ -585,7 +587,7 @@ impl Client {
         if !self.inner.options.bulk_delete {
             for key in keys {
                 self.delete_object(key).await?;
-                all.deleted.push(xml::DeletedObject {
+                all.deleted.push(DeletedObject {
                     key: (*key).to_owned(),
                     version_id: None,
                 });
@@ -627,7 +629,7 @@ impl Client {
             result.deleted = batch
                 .iter()
                 .filter(|k| !result.errors.iter().any(|e| e.key == **k))
-                .map(|k| xml::DeletedObject {
+                .map(|k| DeletedObject {
                     key: k.clone(),
                     version_id: None,
                 })
@@ -648,7 +650,7 @@ impl Client {
         version: ListObjectsVersion,
         input: &ListObjectsInput,
         token: Option<&ops::list_objects::PageToken>,
-    ) -> Result<(xml::ListObjectsPage, Option<ops::list_objects::PageToken>)> {
+    ) -> Result<(ListObjectsPage, Option<ops::list_objects::PageToken>)> {
         let op = ops::list_objects::request(version, input, token);
         let operation = op.operation;
         let (_, body) = self.send_for_body(op).await?;
@@ -767,7 +769,7 @@ impl Client {
         prefix: Option<&str>,
         key_marker: Option<&str>,
         upload_id_marker: Option<&str>,
-    ) -> Result<xml::ListMultipartUploadsPage> {
+    ) -> Result<ListMultipartUploadsPage> {
         let op = ops::list_multipart_uploads::request(prefix, key_marker, upload_id_marker);
         let (_, body) = self.send_for_body(op).await?;
         self.context(ops::list_multipart_uploads::parse(&body), "ListMultipartUploads", None)

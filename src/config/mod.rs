@@ -74,6 +74,7 @@ mod network;
 mod object_parameters;
 mod provider;
 mod secret;
+mod setting_value;
 mod shared_file;
 mod table;
 mod values;
@@ -88,6 +89,8 @@ pub(crate) use object_parameters::{OBJECT_PARAMETERS, ParamUse};
 pub use provider::ProviderDefaults;
 pub use secret::Secret;
 pub(crate) use shared_file::{ProfileConfig, S3Section, expand_home, home_dir, var};
+#[cfg(feature = "credentials-profile")]
+pub(crate) use shared_file::{SharedFile, read_shared_file};
 pub use table::{Origin, SETTINGS, SettingInfo, SettingKey, Settings};
 pub use values::{
     AddressingStyle, ChecksumAlgorithm, ChecksumPolicy, ClientConfig, ListObjectsVersion, PayloadSigning, Provider,

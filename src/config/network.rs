@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde_json::{Map, Value};
 
 use super::Secret;
-use super::values::{SettingValue, json_object, json_string};
+use super::setting_value::{SettingValue, json_object, json_string};
 
 /// A proxy server, `http://[user:password@]host:port`.
 #[derive(Clone, PartialEq, Eq)]

@@ -6,7 +6,8 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
-use super::values::{ChecksumAlgorithm, SettingValue, json_object, json_string};
+use super::setting_value::{SettingValue, json_object, json_string};
+use super::values::ChecksumAlgorithm;
 
 /// Where an object parameter goes: on uploads, on reads (HEAD/GET), or both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -79,21 +79,10 @@ impl ProfileConfig {
     /// Reads `profile` from the config file the global source points at. Nothing when there
     /// is no file, no home directory to find it in, or no such profile.
     pub(crate) fn load(env: &dyn GlobalSource, profile: &str) -> Result<ProfileConfig> {
-        let Some(path) = config_file_path(env)? else {
-            return Ok(ProfileConfig::default());
-        };
-        let Some(text) = read(&path)? else {
-            return Ok(ProfileConfig::default());
-        };
-        let sections = ini::parse(&text).map_err(|e| {
-            invalid(format!(
-                "shared config file {}, line {}: {}",
-                path.display(),
-                e.line,
-                e.message
-            ))
-        })?;
-        ProfileConfig::from_sections(&sections, profile, &path)
+        match read_shared_file(env, SharedFile::Config, home_dir(env))? {
+            Some((path, sections)) => ProfileConfig::from_sections(&sections, profile, &path),
+            None => Ok(ProfileConfig::default()),
+        }
     }
 
     fn from_sections(sections: &Sections, profile: &str, path: &Path) -> Result<ProfileConfig> {
@@ -169,17 +158,52 @@ impl ProfileConfig {
 }
 
 /// `AWS_CONFIG_FILE` (`~` expanded), else `~/.aws/config`; `None` without a home directory.
-fn config_file_path(env: &dyn GlobalSource) -> Result<Option<PathBuf>> {
-    let home = home_dir(env);
-    match var(env, "AWS_CONFIG_FILE") {
-        Some(p) => expand_home(p.trim(), home.as_deref())
-            .map(Some)
-            .ok_or_else(|| invalid("AWS_CONFIG_FILE starts with `~` but the home directory is unknown".into())),
-        None => Ok(home.map(|h| h.join(".aws").join("config"))),
-    }
+/// One of the two shared files every AWS tool reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SharedFile {
+    /// `AWS_CONFIG_FILE`, else `~/.aws/config`.
+    Config,
+    /// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.
+    #[cfg_attr(not(feature = "credentials-profile"), allow(dead_code))]
+    Credentials,
 }
 
-/// The file's text; `None` when it does not exist. Read once, when settings are built.
+/// Reads and parses a shared file: the one reader of the crate (settings and the profile
+/// credentials provider alike), with one size cap and one syntax. `None` when there is no
+/// such file, or no home directory to find it in. Blocking: async callers run it on the
+/// blocking pool.
+pub(crate) fn read_shared_file(
+    env: &dyn GlobalSource,
+    file: SharedFile,
+    home: Option<PathBuf>,
+) -> Result<Option<(PathBuf, Sections)>> {
+    let (variable, name) = match file {
+        SharedFile::Config => ("AWS_CONFIG_FILE", "config"),
+        SharedFile::Credentials => ("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+    };
+    let path = match var(env, variable) {
+        Some(p) => expand_home(p.trim(), home.as_deref())
+            .ok_or_else(|| invalid(format!("{variable} starts with `~` but the home directory is unknown")))?,
+        None => match home {
+            Some(h) => h.join(".aws").join(name),
+            None => return Ok(None),
+        },
+    };
+    let Some(text) = read(&path)? else {
+        return Ok(None);
+    };
+    let sections = ini::parse(&text).map_err(|e| {
+        invalid(format!(
+            "shared config file {}, line {}: {}",
+            path.display(),
+            e.line,
+            e.message
+        ))
+    })?;
+    Ok(Some((path, sections)))
+}
+
+/// The file's text; `None` when it does not exist.
 fn read(path: &Path) -> Result<Option<String>> {
     use std::io::Read as _;
     let cannot =

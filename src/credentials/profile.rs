@@ -31,16 +31,14 @@ use super::container::ContainerProvider;
 use super::imds::ImdsProvider;
 use super::process::{self, PROCESS_TIMEOUT};
 use super::sts::{self, AssumeRoleParams};
-use super::util::{default_session_name, expand_home, home_dir, not_configured, read_small_file, var};
+use super::util::{default_session_name, expand_home, home_dir, not_configured, var};
 use super::web_identity::{STS_TIMEOUT, assume_role_with_web_identity};
 use super::{BoxFuture, Credentials, ProvideCredentials, env};
 use crate::config::GlobalSource;
-use crate::config::ini::{self, Profiles, Sections};
+use crate::config::ini::{self, Profiles};
+use crate::config::{SharedFile, read_shared_file};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::HttpClient;
-
-/// Largest shared config file read.
-const MAX_FILE: u64 = 1024 * 1024;
 
 /// Deepest chain of `source_profile`s.
 const MAX_CHAIN: usize = 8;
@@ -397,38 +395,22 @@ impl ProfileProvider {
         &self.profile
     }
 
-    async fn read(&self, variable: &str, default: &str) -> Result<Sections> {
-        let env = &*self.env;
-        let home = self.home.clone().or_else(|| home_dir(env));
-        let path = match var(env, variable) {
-            Some(p) => expand_home(p.trim(), home.as_deref()).ok_or_else(|| {
-                setting_error(format!("{variable} starts with `~` but the home directory is unknown"))
-            })?,
-            None => match home {
-                Some(h) => h.join(".aws").join(default),
-                None => return Ok(Sections::new()),
-            },
-        };
-        let Some(bytes) = read_small_file(&path, MAX_FILE, "shared config file").await? else {
-            return Ok(Sections::new());
-        };
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| setting_error(format!("shared config file {} is not UTF-8", path.display())))?;
-        ini::parse(text).map_err(|e| {
-            setting_error(format!(
-                "shared config file {}, line {}: {}",
-                path.display(),
-                e.line,
-                e.message
+    /// The profiles of both files, read off the runtime by the crate's one reader of
+    /// them (`config::read_shared_file`).
+    async fn profiles(&self) -> Result<Profiles> {
+        let env = self.env.clone();
+        let home = self.home.clone().or_else(|| home_dir(&*env));
+        tokio::task::spawn_blocking(move || {
+            let sections = |file| {
+                read_shared_file(&*env, file, home.clone()).map(|found| found.map(|(_, s)| s).unwrap_or_default())
+            };
+            Ok::<_, Error>(ini::profiles(
+                &sections(SharedFile::Config)?,
+                &sections(SharedFile::Credentials)?,
             ))
         })
-    }
-
-    /// The profiles of both files.
-    async fn profiles(&self) -> Result<Profiles> {
-        let config = self.read("AWS_CONFIG_FILE", "config").await?;
-        let credentials = self.read("AWS_SHARED_CREDENTIALS_FILE", "credentials").await?;
-        Ok(ini::profiles(&config, &credentials))
+        .await
+        .map_err(|e| Error::new(ErrorKind::Io, "reading the shared config files failed").with_source(e))?
     }
 
     async fn load(&self) -> Result<Credentials> {

@@ -11,6 +11,7 @@ mod blocking;
 mod checksums;
 mod cli;
 mod credentials;
+mod download;
 mod fault_campaign;
 mod faults;
 mod framing;

@@ -57,7 +57,8 @@ impl ProviderDefaults {
                 sigv2: false,
                 ..base
             },
-            // MinIO and RustFS implement conditional writes (MinIO since 2024, RustFS since 2025).
+            // MinIO implements conditional writes (since 2024). RustFS 1.0.1 (tested here:
+            // tests/it/presets.rs) honours If-None-Match, takes SigV2 and stores CRC64NVME.
             Provider::Minio => base,
             Provider::RustFs => base,
             // Garage's default region is `garage`. Garage 2.5.0 (tested here) ignores

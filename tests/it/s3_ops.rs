@@ -165,13 +165,23 @@ const AWKWARD_KEYS: &[&str] = &[
 async fn awkward_keys_round_trip_and_list(style: Style) {
     let bed = Bed::new().await;
     let client = bed.client("awkward", style).await;
-    for (i, key) in AWKWARD_KEYS.iter().enumerate() {
+    let mut keys = AWKWARD_KEYS.to_vec();
+    if bed.skip_unless(Capability::DoubleSlashKeys, "keys with `//`") {
+        // Refused, with the server's typed error: never stored under another name.
+        let e = client
+            .put_object("double//slash.txt", Body::from("x"), &ObjectParameters::new())
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), Some(400), "{e}");
+        keys.retain(|k| !k.contains("//"));
+    }
+    for (i, key) in keys.iter().enumerate() {
         client
             .put_object(key, Body::from(format!("body {i}")), &ObjectParameters::new())
             .await
             .unwrap();
     }
-    for (i, key) in AWKWARD_KEYS.iter().enumerate() {
+    for (i, key) in keys.iter().enumerate() {
         let got = client
             .get_object(key, None)
             .await
@@ -188,7 +198,7 @@ async fn awkward_keys_round_trip_and_list(style: Style) {
         .await
         .unwrap();
     let mut listed: Vec<&str> = objects.iter().map(|o| o.key.as_str()).collect();
-    let mut expected = AWKWARD_KEYS.to_vec();
+    let mut expected = keys.clone();
     if !bed.has(Capability::ExactKeys) {
         // s3s-fs echoes `encoding-type=url` without encoding keys, and stores keys as file
         // paths (`//` collapses); those keys are checked on the other servers.

@@ -56,6 +56,9 @@ pub enum Capability {
     ExactKeys,
     /// Answers a HEAD of a key that is only a prefix of others with 404 (s3s-fs: 500).
     PrefixHeads,
+    /// Takes keys with empty path segments (`a//b`), which S3 allows; MinIO and RustFS
+    /// refuse them (400 `InvalidArgument`).
+    DoubleSlashKeys,
 }
 
 impl fmt::Display for ServerKind {
@@ -100,18 +103,19 @@ impl ServerKind {
         }
     }
 
-    /// Whether the server has `c`: established against s3s-fs 0.14.1, moto 5.2.5 and
-    /// Garage 2.5.0 here; for the others, from their documentation.
+    /// Whether the server has `c`: established against s3s-fs 0.14.1, moto 5.2.5, Garage
+    /// 2.5.0 and RustFS 1.0.1 here; for the others, from their documentation.
     pub fn has(self, c: Capability) -> bool {
         use Capability::*;
         use ServerKind::*;
         match c {
             SignatureChecks => self != Moto,
-            SigV2 => matches!(self, S3sFs | Moto | Aws | Minio),
+            // RustFS 1.0.1 takes SigV2 headers (tested here).
+            SigV2 => matches!(self, S3sFs | Moto | Aws | Minio | RustFs),
             ConditionalWrites => self != Garage,
             MinPartSize => self != Garage,
             RegionChecks => matches!(self, Garage | Aws),
-            PostPolicies => matches!(self, S3sFs | Garage | Aws | Minio),
+            PostPolicies => matches!(self, S3sFs | Garage | Aws | Minio | RustFs),
             PostSessionTokens => matches!(self, Aws | Minio),
             UploadStartTimes => self != Moto,
             ChecksumChecks => self != Moto,
@@ -121,6 +125,7 @@ impl ServerKind {
             // one (a CRC64NVME of four bytes).
             FullObjectChecksums | CompositeChecksums => !matches!(self, S3sFs | Moto),
             ExactKeys | PrefixHeads => self != S3sFs,
+            DoubleSlashKeys => !matches!(self, Minio | RustFs),
         }
     }
 }
@@ -150,7 +155,7 @@ pub enum Refusal {
 
 impl ServerKind {
     /// The status and error code this server answers `r` with: AWS's documented answers,
-    /// and what s3s-fs and Garage were seen to answer here.
+    /// and what s3s-fs, Garage and RustFS were seen to answer here.
     pub fn refusal(self, r: Refusal) -> (u16, &'static str) {
         use Refusal::*;
         let garage = self == ServerKind::Garage;
@@ -161,7 +166,7 @@ impl ServerKind {
                 (400, "InvalidRequest")
             }
             ExpiredUrl | ExpiredForm | FormExtraField => (403, "AccessDenied"),
-            PolicyViolated if self == ServerKind::S3sFs => (400, "InvalidPolicyDocument"),
+            PolicyViolated if matches!(self, ServerKind::S3sFs | ServerKind::RustFs) => (400, "InvalidPolicyDocument"),
             PolicyViolated => (403, "AccessDenied"),
             FormTooLarge => (400, "EntityTooLarge"),
             FormTooSmall => (400, "EntityTooSmall"),

@@ -545,3 +545,49 @@ async fn uploads_lists_and_aborts_unfinished_multipart_uploads() {
         [b.as_str()]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cp_down_takes_large_objects_in_pieces_and_inflates_gzip_ones() {
+    let s = Setup::new("clicpbig").await;
+    let dir = tempfile::tempdir().unwrap();
+    // 20 MiB: downloaded in pieces of 5 MiB, four at once.
+    let big: Vec<u8> = (0..20 * 1024 * 1024 + 7).map(|i| (i % 251) as u8).collect();
+    let local = dir.path().join("big.bin");
+    std::fs::write(&local, &big).unwrap();
+    let pieces = r#"{"multipart_threshold": 5242880, "multipart_chunksize": 5242880, "max_concurrency": 4}"#;
+    let mut up = s.cmd();
+    up.args(["-o", &format!("transfer_config={pieces}"), "cp"])
+        .arg(&local)
+        .arg("s3:big.bin");
+    assert!(run(up).await.status.success());
+    let back = dir.path().join("back.bin");
+    let mut down = s.cmd();
+    down.args(["-o", &format!("transfer_config={pieces}"), "cp", "s3:big.bin"])
+        .arg(&back);
+    let out = run(down).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(std::fs::read(&back).unwrap() == big);
+    // Stored gzip-encoded (the storage's gzip setting), copied back as written.
+    let css = "body { color: red; }\n".repeat(500);
+    let local = dir.path().join("site.css");
+    std::fs::write(&local, &css).unwrap();
+    let mut up = s.cmd();
+    up.args(["-o", "gzip=true", "cp"]).arg(&local).arg("s3:site.css");
+    assert!(run(up).await.status.success());
+    let back = dir.path().join("site-back.css");
+    let mut down = s.cmd();
+    down.args(["cp", "s3:site.css"]).arg(&back);
+    let out = run(down).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&back).unwrap(), css);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["back.bin", "big.bin", "site-back.css", "site.css"],
+        "no temporary left"
+    );
+}

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use clap::{Args, Parser, Subcommand};
 use storages_s3::config::StorageKind;
-use storages_s3::s3::Client;
+use storages_s3::s3::{Client, DownloadOptions};
 use storages_s3::storage::collect::{self, CollectOptions, Event, Source};
 use storages_s3::storage::manifest::ManifestOptions;
 use storages_s3::storage::{Content, S3ManifestStaticStorage, S3Storage, UrlOptions};
@@ -472,43 +472,64 @@ async fn cp(flags: &SettingFlags, source: &str, destination: &str) -> Result<(),
         }
         (Some(name), None) => {
             let target = Path::new(destination);
-            let dir = target
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            // Written beside the target and renamed into place once every byte is in and
-            // verified: never half a file, nor a corrupted one. A copy whose bytes do not
-            // match the stored checksum is made once more.
-            let mut tries = 2;
-            let temp = loop {
-                tries -= 1;
-                let temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Failure {
-                    code: 1,
-                    message: format!("cannot write in {}: {e}", dir.display()),
-                })?;
-                let mut out = tokio::fs::File::from_std(temp.reopen().map_err(|e| Failure {
-                    code: 1,
-                    message: format!("cannot write: {e}"),
-                })?);
-                let mut file = storage.open(name, "rb").await?;
-                let copied = tokio::io::copy(&mut file, &mut out).await.map_err(Error::from);
-                match copied {
-                    Err(e) if e.is_checksum_mismatch() && tries > 0 => continue,
-                    Err(e) => return Err(e.into()),
-                    Ok(_) => {}
-                }
-                out.flush().await.map_err(Error::from)?;
-                out.sync_all().await.map_err(Error::from)?;
-                break temp;
-            };
-            temp.persist(target).map_err(|e| Failure {
-                code: 1,
-                message: format!("cannot write {destination}: {}", e.error),
-            })?;
+            let key = storage.key(name)?;
+            let params = storage.object_parameters(&key);
+            let head = storage.client().head_object(&key, &params.read_parameters()).await?;
+            let gzip = head
+                .content_encoding
+                .as_deref()
+                .is_some_and(|e| e.trim().eq_ignore_ascii_case("gzip"));
+            if gzip {
+                // Stored gzip-encoded: read through the storage, which inflates it.
+                copy_inflated(&storage, name, target).await?;
+            } else {
+                // In pieces at once, verified, renamed into place only once complete.
+                let options = DownloadOptions {
+                    params,
+                    ..DownloadOptions::default()
+                };
+                storage.client().download_to_path(&key, target, options).await?;
+            }
             println!("s3:{name} -> {destination}");
         }
         _ => return Err(usage("cp needs one storage name (s3:NAME) and one local path")),
     }
+    Ok(())
+}
+
+/// Copies a gzip-encoded object, inflated, to `target`: written beside it and renamed into
+/// place once every byte is in and verified, never half a file nor a corrupted one; a copy
+/// whose bytes do not match the stored checksum is made once more.
+async fn copy_inflated(storage: &S3Storage, name: &str, target: &Path) -> Result<(), Failure> {
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tries = 2;
+    let temp = loop {
+        tries -= 1;
+        let temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Failure {
+            code: 1,
+            message: format!("cannot write in {}: {e}", dir.display()),
+        })?;
+        let mut out = tokio::fs::File::from_std(temp.reopen().map_err(|e| Failure {
+            code: 1,
+            message: format!("cannot write: {e}"),
+        })?);
+        let mut file = storage.open(name, "rb").await?;
+        match tokio::io::copy(&mut file, &mut out).await.map_err(Error::from) {
+            Err(e) if e.is_checksum_mismatch() && tries > 0 => continue,
+            Err(e) => return Err(e.into()),
+            Ok(_) => {}
+        }
+        out.flush().await.map_err(Error::from)?;
+        out.sync_all().await.map_err(Error::from)?;
+        break temp;
+    };
+    temp.persist(target).map_err(|e| Failure {
+        code: 1,
+        message: format!("cannot write {}: {}", target.display(), e.error),
+    })?;
     Ok(())
 }
 

@@ -16,6 +16,9 @@ use storages_s3::storage::Content;
 use storages_s3::{ErrorKind, Settings};
 
 const MIB: usize = 1024 * 1024;
+/// Parts of 5 MiB, one at a time: the requests of an upload come in a known order.
+const PARTS_ONE_AT_A_TIME: &str =
+    r#"{"multipart_threshold": 5242880, "multipart_chunksize": 5242880, "max_concurrency": 1}"#;
 
 /// A server, a proxy in front of it, and a client on a new bucket that talks to the proxy.
 struct Faulty {
@@ -310,11 +313,7 @@ async fn hostile_xml_is_an_invalid_response() {
 }
 
 async fn multipart_faulty(faults: Vec<Fault>) -> (Faulty, storages_s3::Result<()>) {
-    let f = Faulty::new(&[(
-        "transfer_config",
-        r#"{"multipart_threshold": 5242880, "multipart_chunksize": 5242880, "max_concurrency": 1}"#,
-    )])
-    .await;
+    let f = Faulty::new(&[("transfer_config", PARTS_ONE_AT_A_TIME)]).await;
     // Create, part 1, part 2, then Complete: one connection each, in this order.
     f.proxy.push(faults);
     let mut upload = Upload::new(&f.client, "mp.bin", UploadOptions::default()).unwrap();
@@ -720,11 +719,7 @@ async fn an_abort_that_keeps_failing_is_kept_where_the_caller_sees_it() {
     // Every abort is refused: after its whole budget (eight attempts, backoff over
     // seconds) the upload is kept, with its id, in the client's list; the error that
     // failed the upload is the one returned.
-    let f = Faulty::new(&[(
-        "transfer_config",
-        r#"{"multipart_threshold": 5242880, "multipart_chunksize": 5242880, "max_concurrency": 1}"#,
-    )])
-    .await;
+    let f = Faulty::new(&[("transfer_config", PARTS_ONE_AT_A_TIME)]).await;
     f.proxy.push_for("PUT ", Fault::Pass);
     f.proxy.push_for("PUT ", Fault::error(400, "InvalidArgument"));
     for _ in 0..20 {

@@ -827,3 +827,28 @@ both_styles!(
     sigv2_requests_are_accepted,
     streamed_put_body,
 );
+
+#[tokio::test]
+async fn an_upload_listing_is_bounded_like_an_object_listing() {
+    let bed = Bed::new().await;
+    let client = bed.client("uploadsbound", Style::Path).await;
+    let params = ObjectParameters::new();
+    let mut ids = Vec::new();
+    for key in ["a.bin", "b.bin", "c.bin"] {
+        ids.push((key, client.create_multipart_upload(key, &params).await.unwrap()));
+    }
+    let e = client.list_multipart_uploads(None).collect_up_to(2).await.unwrap_err();
+    assert_eq!(e.kind(), storages_s3::ErrorKind::LimitExceeded, "{e}");
+    assert_eq!(
+        client
+            .list_multipart_uploads(None)
+            .collect_up_to(3)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    for (key, id) in ids {
+        client.abort_multipart_upload(key, &id).await.unwrap();
+    }
+}

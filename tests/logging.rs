@@ -84,11 +84,16 @@ async fn a_retried_request_logs_its_retry_and_outcome_and_never_a_secret() {
         .build()
         .unwrap();
     let token = "LOGGED-SESSION-TOKEN-must-not-appear";
+    // A made-up session token, where the server does not check it (RustFS refuses tokens it
+    // did not issue): then the token must appear nowhere in the logs either.
+    let with_token = !bed.skip_unless(common::Capability::SessionTokensIgnored, "a session token never logged");
+    let mut credentials = Credentials::new(&bed.access_key, bed.secret_key.as_str());
+    if with_token {
+        credentials = credentials.with_session_token(token);
+    }
     let client = Client::new(&settings)
         .unwrap()
-        .with_credentials(Arc::new(StaticProvider::new(
-            Credentials::new(&bed.access_key, bed.secret_key.as_str()).with_session_token(token),
-        )))
+        .with_credentials(Arc::new(StaticProvider::new(credentials)))
         .unwrap();
     client.create_bucket().await.unwrap();
     proxy.push([Fault::error(503, "SlowDown")]);

@@ -35,6 +35,9 @@ pub enum Capability {
     PostPolicies,
     /// Checks the session token that a POST form carries.
     PostSessionTokens,
+    /// Takes a request with a session token it did not issue (it checks signatures only);
+    /// RustFS refuses one (500 `InvalidRequest` "invalid token").
+    SessionTokensIgnored,
     /// Reports when each multipart upload started (moto reports a fixed date).
     UploadStartTimes,
     /// Checks `x-amz-checksum-crc32` against the body (`BadDigest`).
@@ -117,6 +120,7 @@ impl ServerKind {
             RegionChecks => matches!(self, Garage | Aws),
             PostPolicies => matches!(self, S3sFs | Garage | Aws | Minio | RustFs),
             PostSessionTokens => matches!(self, Aws | Minio),
+            SessionTokensIgnored => !matches!(self, Aws | Minio | RustFs),
             UploadStartTimes => self != Moto,
             ChecksumChecks => self != Moto,
             StoredChecksums => self != Moto,

@@ -12,7 +12,9 @@ is added, removed or renamed. CI compares it with the committed `api.txt`.
 import json
 import sys
 
-AUTO = {"Send", "Sync", "Unpin", "UnwindSafe", "RefUnwindSafe", "Freeze", "Any", "Borrow",
+# Auto traits, std's blanket conversions, and `StructuralPartialEq`: the marker every
+# `derive(PartialEq)` adds, which stable code cannot name (the `PartialEq` line says it).
+AUTO = {"StructuralPartialEq", "Send", "Sync", "Unpin", "UnwindSafe", "RefUnwindSafe", "Freeze", "Any", "Borrow",
         "BorrowMut", "From", "Into", "TryFrom", "TryInto", "ToOwned", "CloneToUninit",
         "Same", "Instrument", "WithSubscriber", "VZip", "PolicyExt", "ErasedDestructor"}
 

@@ -89,8 +89,28 @@ fn settings_for(server: &server::Server, bucket: &str) -> HashMap<String, String
         format!("http://127.0.0.1:{}", server.addr.port()),
     );
     o.insert("addressing_style".into(), "path".into());
+    o.insert(
+        "transfer_config".into(),
+        format!(
+            r#"{{"multipart_chunksize": {}, "max_concurrency": {}, "multipart_threshold": {}}}"#,
+            TRANSFER.multipart_chunksize, TRANSFER.max_concurrency, TRANSFER.multipart_threshold
+        ),
+    );
     o
 }
+
+/// The transfer settings the benchmark runs with (boto3's defaults, as the crate's).
+struct Transfer {
+    multipart_chunksize: u64,
+    max_concurrency: usize,
+    multipart_threshold: u64,
+}
+
+const TRANSFER: Transfer = Transfer {
+    multipart_chunksize: 8 * MIB as u64,
+    max_concurrency: 10,
+    multipart_threshold: 8 * MIB as u64,
+};
 
 /// Runs `op(i)` for every `i < n`, `tasks` at a time; returns the elapsed time.
 async fn concurrently<F, Fut>(n: usize, tasks: usize, op: F) -> Duration
@@ -128,7 +148,7 @@ async fn run(sizes: Sizes) {
     let server = server::Server::start().await;
     let client = client_for(&server, "bench-throughput");
     client.create_bucket().await.expect("create bucket");
-    let transfer = client.options().transfer;
+    let transfer = TRANSFER;
     println!(
         "server: s3s-fs on {} (in process), data in {}",
         server.addr,
@@ -277,7 +297,7 @@ async fn run(sizes: Sizes) {
         .no_globals()
         .build()
         .expect("storage");
-    let part = storage.settings().file_buffer_size;
+    let part = storage.settings().file_buffer_size();
     let file_target = part * (transfer.max_concurrency as u64 + 1) + 32 * MIB as u64;
     let reset = reset_peak();
     let start = rss();
@@ -329,16 +349,12 @@ async fn run(sizes: Sizes) {
             .no_globals(),
     )
     .expect("static storage");
-    let options = storages_s3::storage::collect::CollectOptions::default();
+    let options = storages_s3::collect::CollectOptions::default();
     for run in ["first", "second"] {
-        let report = storages_s3::storage::collect::collect(
-            statics.storage(),
-            &[tree.path().into()],
-            &options,
-            Arc::new(|_: &_| {}),
-        )
-        .await
-        .expect("collectstatic");
+        let report =
+            storages_s3::collect::collect(statics.storage(), &[tree.path().into()], &options, Arc::new(|_: &_| {}))
+                .await
+                .expect("collectstatic");
         println!(
             "collectstatic_{run}: {} files in {:.2} s = {:.0} files/s ({} uploaded, {} skipped, {} jobs)",
             sizes.static_files,

@@ -18,7 +18,7 @@ mod server;
 use std::io::SeekFrom;
 use std::time::SystemTime;
 
-use storages_s3::storage::{Content, S3Storage};
+use storages_s3::{Content, S3Storage};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// A 1x1 transparent PNG.

@@ -6,9 +6,10 @@
 //!
 //! The crate is built in floors, each calling only the ones below it:
 //!
-//! - [`storage`]: Django's storage API (feature `storage`, on by default). [`S3Storage`]
-//!   and [`FileSystemStorage`] behind the [`Storage`] trait, with Django's name rules in
-//!   [`names`].
+//! - The crate root: Django's storage API (feature `storage`, on by default).
+//!   [`S3Storage`] and [`FileSystemStorage`] behind the [`Storage`] trait, with Django's
+//!   name rules in [`names`], `collectstatic` in [`collect`], and hashed static names in
+//!   [`manifest`] (feature `manifest`).
 //! - [`s3`]: the S3 REST layer. Addressing, signing, XML, one module per operation (pure
 //!   builders and parsers), and the [`s3::Client`] that sends them with retries; multipart
 //!   uploads of any size ([`s3::Upload`]).
@@ -60,7 +61,7 @@ pub mod http;
 mod py;
 pub mod s3;
 #[cfg(feature = "storage")]
-pub mod storage;
+mod storage;
 mod timestamp;
 mod trace;
 mod xml_ref;
@@ -120,6 +121,16 @@ pub mod fuzzing {
     pub mod checksum {
         pub use crate::s3::checksum::{StoredChecksum, Verifier, combine};
     }
+    /// Settings' value types, parsed as a setting's string would be.
+    pub mod config {
+        pub use crate::config::Endpoint;
+        pub use crate::config::values::{ClientConfig, TransferConfig};
+
+        /// Checks built settings once more (as `build()` did): it must succeed, unchanged.
+        pub fn validate(settings: &mut crate::Settings) -> crate::Result<()> {
+            settings.validate()
+        }
+    }
     /// One S3 request as the client sends it.
     pub use crate::s3::request::OpRequest;
 
@@ -133,16 +144,16 @@ pub mod fuzzing {
 }
 
 #[cfg(feature = "storage")]
-pub use storage::names;
+pub use storage::{
+    BoxFuture, Content, FileSystemStorage, LocalFile, ObjectParametersHook, OpenMode, S3File, S3StaticStorage,
+    S3Storage, S3StorageBuilder, Storage, StorageFile, UrlOptions, collect, names,
+};
+#[cfg(feature = "manifest")]
+pub use storage::{PostProcessReport, S3ManifestStaticStorage, manifest};
 
 /// The README's examples, compiled as doctests (the blocking one needs its feature).
 #[cfg(all(doctest, feature = "blocking"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
-#[cfg(feature = "manifest")]
-pub use storage::S3ManifestStaticStorage;
-#[cfg(feature = "storage")]
-pub use storage::{Content, FileSystemStorage, S3File, S3StaticStorage, S3Storage, Storage, UrlOptions};
-
-pub use config::Settings;
+pub use config::table::Settings;
 pub use error::{Error, ErrorKind, Result, ServiceError};

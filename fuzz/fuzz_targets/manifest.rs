@@ -26,7 +26,7 @@ use std::collections::{HashMap, HashSet};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use storages_s3::ErrorKind;
-use storages_s3::storage::manifest::{
+use storages_s3::manifest::{
     MANIFEST_NAME, ManifestOptions, file_hash, hashed_name, is_adjustable, lookup_name, manifest_hash, manifest_json,
     parse_manifest, post_process_with, stored_name,
 };

@@ -16,7 +16,8 @@ use std::net::Ipv6Addr;
 
 use libfuzzer_sys::fuzz_target;
 use storages_s3::Settings;
-use storages_s3::config::{ClientConfig, Endpoint, ObjectParameters, TransferConfig};
+use storages_s3::config::{Endpoint, ObjectParameters};
+use storages_s3::fuzzing::config::{ClientConfig, TransferConfig, validate};
 
 const SECRET_OPTIONS: [&str; 2] = ["secret_key", "security_token"];
 const SENTINEL: &str = "SENTINEL-\u{1F511}-VALUE";
@@ -25,9 +26,7 @@ fn render(pairs: &[(&str, &str)]) -> (bool, String) {
     match Settings::builder().no_globals().options(pairs.iter().copied()).build() {
         Ok(mut settings) => {
             let shown = format!("{settings:?}");
-            settings
-                .validate()
-                .unwrap_or_else(|e| panic!("built settings fail validate(): {e:?}"));
+            validate(&mut settings).unwrap_or_else(|e| panic!("built settings fail validate(): {e:?}"));
             assert_eq!(format!("{settings:?}"), shown, "validate() changed built settings");
             (true, shown)
         }

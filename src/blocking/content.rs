@@ -23,7 +23,8 @@ impl Content {
     /// [`ErrorKind::Io`](crate::ErrorKind::Io). Works with the async storages too.
     ///
     /// ```no_run
-    /// use storages_s3::blocking::{Content, S3Storage};
+    /// use storages_s3::Content;
+    /// use storages_s3::blocking::S3Storage;
     ///
     /// # fn demo(storage: S3Storage) -> storages_s3::Result<()> {
     /// let stdin = std::io::stdin();

@@ -56,7 +56,7 @@ pub struct File<F> {
     inner: Driven<F>,
 }
 
-/// A stored object opened as a file, blocking: [`storage::S3File`](crate::storage::S3File)
+/// A stored object opened as a file, blocking: [`S3File`](crate::S3File)
 /// with `std::io`'s traits.
 ///
 /// Read mode is [`Read`] + [`Seek`]: nothing is downloaded until read, a seek starts a
@@ -145,7 +145,7 @@ impl File<storage::S3File> {
 
     /// Reads the rest of the object into a local copy, in memory up to the storage's
     /// `max_memory_size` and spilled to a temporary file beyond it (see
-    /// [`storage::S3File::local_copy`](crate::storage::S3File::local_copy)).
+    /// [`S3File::local_copy`](crate::S3File::local_copy)).
     pub fn local_copy(&mut self) -> Result<tempfile::SpooledTempFile> {
         run(self.inner.get_mut().local_copy())
     }

@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::storage::{self, Content};
 
 /// Django's `FileSystemStorage`, blocking: every method of
-/// [`storage::FileSystemStorage`](crate::storage::FileSystemStorage), same names and
+/// [`FileSystemStorage`](crate::FileSystemStorage), same names and
 /// arguments, without `async`. Writes go to a temporary file renamed into place on close.
 ///
 /// ```
@@ -70,7 +70,7 @@ impl FileSystemStorage {
     }
 
     /// The name relative to the root, checked (see
-    /// [`storage::FileSystemStorage::relative`](crate::storage::FileSystemStorage::relative)).
+    /// [`FileSystemStorage::relative`](crate::FileSystemStorage::relative)).
     pub fn relative(&self, name: &str) -> Result<String> {
         self.inner.relative(name)
     }

@@ -3,7 +3,7 @@
 //!
 //! It mirrors the async API type by type, as reqwest's `blocking` module mirrors its async
 //! client. [`S3Storage`], [`S3StaticStorage`] and [`FileSystemStorage`] have the methods of
-//! their async twins in [`storage`], with the same names and arguments, minus
+//! their async twins at the crate root, with the same names and arguments, minus
 //! `async`: code ports by dropping the `.await`s. Their files, [`S3File`] and [`LocalFile`],
 //! are [`std::io::Read`] + [`std::io::Seek`] when opened for reading and [`std::io::Write`]
 //! when opened for writing, and store what was written on `close()`; as in the async API,
@@ -13,7 +13,7 @@
 //! [`Content::from_sync_reader`] for any [`std::io::Read`].
 //!
 //! Settings, names and errors are the async API's: storages are built from the same
-//! [`S3StorageBuilder`] or [`Settings`](crate::Settings), and every method returns this
+//! [`S3StorageBuilder`](crate::S3StorageBuilder) or [`Settings`](crate::Settings), and every method returns this
 //! crate's [`Result`] (the `std::io` traits return [`std::io::Error`], which carries the
 //! crate's [`Error`] and converts back to it with `?`).
 //!
@@ -24,7 +24,8 @@
 //! ```no_run
 //! use std::io::{Read, Seek, SeekFrom, Write};
 //!
-//! use storages_s3::blocking::{Content, S3Storage};
+//! use storages_s3::Content;
+//! use storages_s3::blocking::S3Storage;
 //!
 //! fn main() -> storages_s3::Result<()> {
 //!     // AWS_STORAGE_BUCKET_NAME, AWS_ACCESS_KEY_ID, AWS_S3_ENDPOINT_URL, ... from the environment.
@@ -96,7 +97,7 @@ use tokio::runtime::{EnterGuard, Runtime};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage;
 
-pub use crate::storage::{Content, ObjectParametersHook, OpenMode, S3StorageBuilder, UrlOptions};
+use crate::storage::Content;
 pub use file::{File, LocalFile, S3File};
 pub use fs::FileSystemStorage;
 pub use s3::{S3StaticStorage, S3Storage};
@@ -111,12 +112,13 @@ pub trait StorageFile: Read + Write + Seek + Send + fmt::Debug {
     fn close(&mut self) -> Result<()>;
 }
 
-/// Django's `Storage` API, blocking: [`storage::Storage`] without
+/// Django's `Storage` API, blocking: [`Storage`](crate::Storage) without
 /// `async`. Implemented by [`S3Storage`], [`S3StaticStorage`] and [`FileSystemStorage`].
 ///
 /// ```
 /// use std::io::Read;
-/// use storages_s3::blocking::{Content, FileSystemStorage, Storage};
+/// use storages_s3::Content;
+/// use storages_s3::blocking::{FileSystemStorage, Storage};
 ///
 /// fn store_avatar(storage: &dyn Storage, user: u32, png: Vec<u8>) -> storages_s3::Result<String> {
 ///     let name = storage.generate_filename(&format!("avatars/{user}.png"))?;
@@ -165,7 +167,7 @@ pub trait Storage: Send + Sync {
 }
 
 /// The blocking storages over an async one: every [`Storage`] method runs the async
-/// storage's [`storage::Storage`] method on the runtime, so the
+/// storage's [`Storage`](crate::Storage) method on the runtime, so the
 /// trait is written once for every blocking type.
 mod sealed {
     /// A blocking storage and the async storage it runs (sealed: the trait has no other
@@ -278,7 +280,7 @@ fn block_on<F: Future>(future: F) -> Result<F::Output> {
         return Err(Error::new(
             ErrorKind::Unsupported,
             "the blocking API cannot be called from inside an async runtime, where it would block the \
-             runtime's thread: use the async API (storages_s3::storage) in async code",
+             runtime's thread: use the async API (storages_s3::S3Storage) in async code",
         ));
     }
     Ok(runtime()?.block_on(future))

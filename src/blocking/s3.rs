@@ -8,11 +8,12 @@ use crate::error::Result;
 use crate::storage::{self, Content, S3StorageBuilder, UrlOptions};
 
 /// Django's `S3Storage`, blocking: every method of
-/// [`storage::S3Storage`](crate::storage::S3Storage), same names and arguments, without
+/// [`S3Storage`](crate::S3Storage), same names and arguments, without
 /// `async`. Cheap to clone (the clones share one client and its connections).
 ///
 /// ```no_run
-/// use storages_s3::blocking::{Content, S3Storage};
+/// use storages_s3::Content;
+/// use storages_s3::blocking::S3Storage;
 ///
 /// # fn demo() -> storages_s3::Result<()> {
 /// let storage = S3Storage::from_builder(S3Storage::builder().option("location", "media"))?;
@@ -74,7 +75,7 @@ impl S3Storage {
         self.inner.settings()
     }
 
-    /// The object key of a name (see [`storage::S3Storage::key`](crate::storage::S3Storage::key)).
+    /// The object key of a name (see [`S3Storage::key`](crate::S3Storage::key)).
     /// No request is sent.
     pub fn key(&self, name: &str) -> Result<String> {
         self.inner.key(name)
@@ -86,20 +87,20 @@ impl S3Storage {
     }
 
     /// Upload parameters of `key` (see
-    /// [`storage::S3Storage::write_parameters`](crate::storage::S3Storage::write_parameters)).
+    /// [`S3Storage::write_parameters`](crate::S3Storage::write_parameters)).
     pub fn write_parameters(&self, key: &str, declared_type: Option<&str>) -> ObjectParameters {
         self.inner.write_parameters(key, declared_type)
     }
 
     /// The ETag S3 gives an object this storage stores from `bytes` under `name` (see
-    /// [`storage::S3Storage::expected_etag`](crate::storage::S3Storage::expected_etag)).
+    /// [`S3Storage::expected_etag`](crate::S3Storage::expected_etag)).
     pub fn expected_etag(&self, name: &str, bytes: &[u8]) -> Result<String> {
         self.inner.expected_etag(name, bytes)
     }
 
     /// Saves content under `name` (or the content's own name when `name` is empty) and
     /// returns the name actually used (see
-    /// [`storage::S3Storage::save`](crate::storage::S3Storage::save)).
+    /// [`S3Storage::save`](crate::S3Storage::save)).
     pub fn save(&self, name: &str, content: impl Into<Content>, max_length: Option<usize>) -> Result<String> {
         run(self.inner.save(name, content, max_length))
     }
@@ -150,7 +151,7 @@ impl S3Storage {
         run(self.inner.created_time(name))
     }
 
-    /// The URL of `name` (see [`storage::S3Storage::url`](crate::storage::S3Storage::url)).
+    /// The URL of `name` (see [`S3Storage::url`](crate::S3Storage::url)).
     pub fn url(&self, name: &str) -> Result<String> {
         run(self.inner.url(name))
     }
@@ -190,7 +191,7 @@ impl From<S3Storage> for storage::S3Storage {
 }
 
 /// Django's `S3StaticStorage`, blocking: an [`S3Storage`] whose `querystring_auth` defaults
-/// to off (see [`storage::S3StaticStorage`](crate::storage::S3StaticStorage)).
+/// to off (see [`S3StaticStorage`](crate::S3StaticStorage)).
 #[derive(Clone, Debug)]
 pub struct S3StaticStorage(S3Storage);
 

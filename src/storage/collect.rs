@@ -21,7 +21,7 @@ pub const DEFAULT_IGNORE: [&str; 3] = ["CVS", ".*", "*~"];
 /// `STATICFILES_DIRS` entries, `"path"` or `("prefix", "path")`.
 ///
 /// ```
-/// use storages_s3::storage::collect::Source;
+/// use storages_s3::collect::Source;
 ///
 /// let plain: Source = "static".parse().unwrap();
 /// assert_eq!((plain.prefix.as_deref(), plain.dir.to_str()), (None, Some("static")));

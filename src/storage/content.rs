@@ -27,7 +27,7 @@ enum Source {
 /// Content to save.
 ///
 /// ```
-/// use storages_s3::storage::Content;
+/// use storages_s3::Content;
 ///
 /// let upload = Content::from("name,age\nana,31\n").with_name("people.csv").with_content_type("text/csv");
 /// assert_eq!(upload.name(), Some("people.csv"));

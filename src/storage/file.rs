@@ -35,7 +35,7 @@ impl OpenMode {
     /// Parses a Python mode string.
     ///
     /// ```
-    /// use storages_s3::storage::OpenMode;
+    /// use storages_s3::OpenMode;
     /// assert_eq!(OpenMode::parse("rb").unwrap(), OpenMode::Read);
     /// assert!(OpenMode::parse("rw").is_err());
     /// ```
@@ -235,7 +235,7 @@ enum State {
 /// dropped before `close` stores nothing and leaves no multipart upload behind.
 ///
 /// ```no_run
-/// # async fn demo(storage: storages_s3::storage::S3Storage) -> storages_s3::Result<()> {
+/// # async fn demo(storage: storages_s3::S3Storage) -> storages_s3::Result<()> {
 /// use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 ///
 /// let mut f = storage.open("logs/today.txt", "w").await?;

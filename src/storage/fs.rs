@@ -1,5 +1,5 @@
 //! `FileSystemStorage`: the same API on a local folder, for development and for testing
-//! code written against [`Storage`](crate::storage::Storage) without a bucket.
+//! code written against [`Storage`](crate::Storage) without a bucket.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ use crate::storage::file::OpenMode;
 use crate::storage::{BoxFuture, StorageFile, name_to_save, names};
 
 /// Django's `FileSystemStorage`: names map to files under a root folder, with the same
-/// name rules as [`S3Storage`](crate::storage::S3Storage). Writes go to a temporary file
+/// name rules as [`S3Storage`](crate::S3Storage). Writes go to a temporary file
 /// that is renamed into place, so a reader never sees half a file and a failed or dropped
 /// write leaves nothing.
 ///
@@ -136,7 +136,7 @@ impl FileSystemStorage {
         Ok(self.root.join(rel))
     }
 
-    /// Saves content, returning the name used (see [`Storage::save`](crate::storage::Storage::save)).
+    /// Saves content, returning the name used (see [`Storage::save`](crate::Storage::save)).
     pub async fn save(&self, name: &str, content: impl Into<Content>, max_length: Option<usize>) -> Result<String> {
         let mut content = content.into();
         let name = name_to_save(name, &content)?;
@@ -180,7 +180,7 @@ impl FileSystemStorage {
         }
     }
 
-    /// Opens a file (see [`Storage::open`](crate::storage::Storage::open)).
+    /// Opens a file (see [`Storage::open`](crate::Storage::open)).
     pub async fn open(&self, name: &str, mode: &str) -> Result<LocalFile> {
         let mode = OpenMode::parse(mode)?;
         let path = self.file_path(name)?;

@@ -27,7 +27,7 @@ pub struct PostProcessReport {
     pub hashed_names: Vec<(String, String)>,
 }
 
-/// Django's `S3ManifestStaticStorage`: an [`S3StaticStorage`](crate::storage::S3StaticStorage)
+/// Django's `S3ManifestStaticStorage`: an [`S3StaticStorage`](crate::S3StaticStorage)
 /// whose `url()` gives hashed names (`css/app.917104749980.css`) from the manifest
 /// `staticfiles.json`, read once when the storage is made (as Django reads it at
 /// construction), and written by [`post_process`](Self::post_process) with one overwriting
@@ -35,7 +35,7 @@ pub struct PostProcessReport {
 ///
 /// ```no_run
 /// # async fn demo() -> storages_s3::Result<()> {
-/// use storages_s3::storage::{S3ManifestStaticStorage, S3Storage};
+/// use storages_s3::{S3ManifestStaticStorage, S3Storage};
 ///
 /// let statics = S3ManifestStaticStorage::from_builder(S3Storage::builder().option("location", "static")).await?;
 /// statics.post_process_sources(&["./static".parse().unwrap()], &[]).await?; // after the originals
@@ -156,7 +156,7 @@ impl S3ManifestStaticStorage {
     /// Hashes the collected `files` (name → content), rewrites the references of CSS and JS
     /// files, uploads the hashed copies that are not already stored with the same content,
     /// and writes `staticfiles.json` when it changed. The originals are uploaded by the caller
-    /// ([`collect`](crate::storage::collect::collect)).
+    /// ([`collect`](crate::collect::collect)).
     pub async fn post_process(&self, files: &[(String, Vec<u8>)]) -> Result<PostProcessReport> {
         let done = manifest::post_process(files, &self.options)?;
         let existing = stored_etags(&self.storage).await?;
@@ -190,7 +190,7 @@ impl S3ManifestStaticStorage {
     }
 
     /// [`post_process`](Self::post_process) of every file the folders give, found as
-    /// [`collect`](crate::storage::collect::collect) finds them (`ignore`: Django's ignore
+    /// [`collect`](crate::collect::collect) finds them (`ignore`: Django's ignore
     /// patterns; of two files with one name, the first folder's).
     pub async fn post_process_sources(&self, sources: &[Source], ignore: &[String]) -> Result<PostProcessReport> {
         let mut files = Vec::new();

@@ -82,7 +82,7 @@ impl StorageFile for S3File {
 /// code written against it runs on a bucket in production and on a folder in tests.
 ///
 /// ```no_run
-/// use storages_s3::storage::{Content, FileSystemStorage, Storage};
+/// use storages_s3::{Content, FileSystemStorage, Storage};
 ///
 /// async fn store_avatar(storage: &dyn Storage, user: u32, png: Vec<u8>) -> storages_s3::Result<String> {
 ///     let name = storage.generate_filename(&format!("avatars/{user}.png"))?;

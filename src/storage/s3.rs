@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use http::Method;
 
-use crate::config::{Endpoint, GlobalSource, ObjectParameters, SettingKey, Settings, SettingsBuilder, StorageKind};
+use crate::config::{Endpoint, GlobalSource, ObjectParameters, Settings, SettingsBuilder, StorageKind};
 use crate::credentials::ProvideCredentials;
 use crate::error::{Error, ErrorKind, Result};
 use crate::s3::addressing::{Addressing, check_key};
@@ -38,7 +38,7 @@ struct Inner {
 ///
 /// ```no_run
 /// # async fn demo() -> storages_s3::Result<()> {
-/// use storages_s3::storage::{Content, S3Storage};
+/// use storages_s3::{Content, S3Storage};
 ///
 /// // AWS_STORAGE_BUCKET_NAME, AWS_LOCATION, credentials, ... from the environment.
 /// let storage = S3Storage::from_env()?;
@@ -83,12 +83,6 @@ impl S3StorageBuilder {
     /// An option by name (`"bucket_name"`); unknown names fail at `build()`.
     pub fn option(mut self, name: &str, value: impl Into<String>) -> Self {
         self.settings = self.settings.option(name, value);
-        self
-    }
-
-    /// An option by key.
-    pub fn with(mut self, key: SettingKey, value: impl Into<String>) -> Self {
-        self.settings = self.settings.with(key, value);
         self
     }
 
@@ -153,10 +147,10 @@ impl S3StorageBuilder {
 /// global `AWS_QUERYSTRING_AUTH` does not turn it back on; only an explicit option does.
 ///
 /// ```no_run
-/// use storages_s3::storage::{S3StaticStorage, S3Storage};
+/// use storages_s3::{S3StaticStorage, S3Storage};
 /// # async fn demo() -> storages_s3::Result<()> {
 /// let statics = S3StaticStorage::from_builder(S3Storage::builder().option("location", "static"))?;
-/// assert!(!statics.settings().querystring_auth);
+/// assert!(!statics.settings().querystring_auth());
 /// let css = statics.url("css/app.css").await?; // https://<bucket>.s3.amazonaws.com/static/css/app.css
 /// # Ok(()) }
 /// ```
@@ -356,7 +350,7 @@ impl S3Storage {
         let mut name = self.get_available_name(&name, max_length).await?;
         names::validate_file_name(&name, true)?;
         let overwrite = self.inner.settings.file_overwrite;
-        let conditional = !overwrite && self.inner.settings.effective_conditional_writes();
+        let conditional = !overwrite && self.inner.settings.conditional_writes();
         for _ in 0..NAME_ATTEMPTS {
             match self.save_as(&name, &mut content, conditional).await {
                 Err(e) if conditional && e.is_precondition_failed() => {

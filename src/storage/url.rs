@@ -10,7 +10,7 @@ use http::Method;
 
 use crate::s3::addressing::{encode_key, encode_query};
 
-/// Options of one URL ([`S3Storage::url_with`](crate::storage::S3Storage::url_with)).
+/// Options of one URL ([`S3Storage::url_with`](crate::S3Storage::url_with)).
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct UrlOptions {

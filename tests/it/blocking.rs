@@ -9,9 +9,10 @@ use std::time::{Duration, SystemTime};
 
 use crate::common::{Bed, Style};
 use bytes::Bytes;
-use storages_s3::blocking::{self, Content, FileSystemStorage, S3StaticStorage, S3Storage, Storage, UrlOptions};
+use storages_s3::blocking::{FileSystemStorage, S3StaticStorage, S3Storage, Storage};
 use storages_s3::config::ObjectParameters;
 use storages_s3::s3::{Client, ObjectHead};
+use storages_s3::{Content, UrlOptions};
 use storages_s3::{Error, ErrorKind};
 
 const MIB: usize = 1024 * 1024;
@@ -100,7 +101,7 @@ macro_rules! plain_both_styles {
 fn save_and_the_basic_methods(style: Style) {
     let env = env();
     let (s, c) = env.storage("bbasic", style, &[("location", "media")]);
-    assert_eq!(s.settings().location, "media");
+    assert_eq!(s.settings().location(), "media");
     assert_eq!(s.key("x/y.txt").unwrap(), "media/x/y.txt");
     assert!(s.key("../up.txt").unwrap_err().is_invalid_name());
     let name = s.save("x/y.txt", "hello", None).unwrap();
@@ -182,7 +183,7 @@ fn reading_streams_and_seeks(style: Style) {
     assert_eq!(f.size(), Some(data.len() as u64));
     assert_eq!(
         (f.name(), f.key(), f.mode()),
-        ("data.bin", "data.bin", blocking::OpenMode::Read)
+        ("data.bin", "data.bin", storages_s3::OpenMode::Read)
     );
     assert_eq!(f.head().unwrap().content_length, Some(data.len() as u64));
     assert!(!f.is_gzip());
@@ -243,7 +244,7 @@ fn writing_uploads_in_parts_on_close(style: Style) {
     let env = env();
     let (s, c) = env.storage("bwrite", style, &[]);
     let mut f = s.open("out/big.bin", "wb").unwrap();
-    assert_eq!(f.mode(), blocking::OpenMode::Write);
+    assert_eq!(f.mode(), storages_s3::OpenMode::Write);
     let piece: Vec<u8> = (0..100_003).map(|i| (i % 199) as u8).collect();
     let mut expected = Vec::new();
     for i in 0..120 {
@@ -356,11 +357,7 @@ fn urls(style: Style) {
     assert!(url.contains("/media/dir/file%20name%2B%C3%A9.txt?"), "{url}");
     assert!(url.contains("X-Amz-Signature="), "{url}");
     // The presigned URL works.
-    let http = storages_s3::http::HttpClient::new(&storages_s3::http::HttpConfig {
-        resolve: s.settings().resolve.0.clone(),
-        ..Default::default()
-    })
-    .unwrap();
+    let http = storages_s3::http::HttpClient::new(&storages_s3::http::HttpConfig::from_settings(s.settings())).unwrap();
     let uri: http::Uri = url.parse().unwrap();
     let req = http::Request::get(uri.clone())
         .header("host", uri.authority().unwrap().as_str())
@@ -465,7 +462,7 @@ fn storages_are_made_from_settings_and_async_storages() {
             .no_globals(),
     )
     .unwrap();
-    assert!(!statics.storage().settings().querystring_auth);
+    assert!(!statics.storage().settings().querystring_auth());
     assert_eq!(
         statics.save("css/app.css", Content::from("body{}"), None).unwrap(),
         "css/app.css"
@@ -475,7 +472,7 @@ fn storages_are_made_from_settings_and_async_storages() {
     assert_eq!(&env.raw(&c, "static/css/app.css")[..], b"body{}");
     let as_trait: &dyn Storage = &statics;
     assert!(as_trait.exists("css/app.css").unwrap());
-    assert_eq!(statics.into_inner().settings().location, "static");
+    assert_eq!(statics.into_inner().settings().location(), "static");
 }
 
 #[test]

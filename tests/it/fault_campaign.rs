@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::proxy::{Chaos, FaultProxy};
 use crate::common::{Bed, Style, unique_bucket};
-use storages_s3::storage::collect::{CollectOptions, Event, collect};
+use storages_s3::collect::{CollectOptions, Event, collect};
 use storages_s3::{Error, ErrorKind, S3Storage};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
@@ -98,11 +98,7 @@ fn same(a: &Option<Blob>, b: &Option<Blob>) -> bool {
 fn describe(state: Option<&[u8]>) -> String {
     match state {
         None => "absent".into(),
-        Some(b) => format!(
-            "{} bytes (md5 {})",
-            b.len(),
-            &storages_s3::storage::manifest::file_hash(b)
-        ),
+        Some(b) => format!("{} bytes (md5 {})", b.len(), &storages_s3::manifest::file_hash(b)),
     }
 }
 

@@ -6,13 +6,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::common::proxy::{Fault, FaultProxy};
 use crate::common::{Bed, Capability, unique_bucket};
+use storages_s3::Content;
 use storages_s3::config::ObjectParameters;
 use storages_s3::http::Body;
 use storages_s3::s3::Client;
 use storages_s3::s3::ListObjectsInput;
 use storages_s3::s3::MetadataDirective;
 use storages_s3::s3::{Upload, UploadOptions};
-use storages_s3::storage::Content;
 use storages_s3::{ErrorKind, Settings};
 
 const MIB: usize = 1024 * 1024;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use storages_s3::ErrorKind;
-use storages_s3::storage::{Content, FileSystemStorage};
+use storages_s3::{Content, FileSystemStorage};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 fn storage() -> (tempfile::TempDir, FileSystemStorage) {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use storages_s3::ErrorKind;
-use storages_s3::storage::manifest::{self, ManifestOptions, PostProcessed};
+use storages_s3::manifest::{self, ManifestOptions, PostProcessed};
 
 /// Collected files: name and content.
 type Files = Vec<(String, Vec<u8>)>;

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use crate::common::{Bed, Style};
 use sha2::Digest as _;
-use storages_s3::storage::collect::{CollectOptions, DEFAULT_IGNORE, collect};
-use storages_s3::storage::{S3ManifestStaticStorage, S3Storage};
+use storages_s3::collect::{CollectOptions, DEFAULT_IGNORE, collect};
+use storages_s3::{S3ManifestStaticStorage, S3Storage};
 
 fn goldens() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/goldens/static"))
@@ -120,7 +120,7 @@ async fn collectstatic_matches_django(style: Style) {
     assert!(url.ends_with("/static/css/main.a63300133b21.css?v=2#top"), "{url}");
     assert!(again.url("css/").await.unwrap().ends_with("/static/css/"));
     // url_with too goes through the manifest (signed here, so the options show).
-    let signed = storages_s3::storage::UrlOptions::new()
+    let signed = storages_s3::UrlOptions::new()
         .parameter("ResponseContentDisposition", "inline")
         .expire(std::time::Duration::from_secs(60));
     let url = again.url_with("css/main.css", &signed).await.unwrap();

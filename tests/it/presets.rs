@@ -2,12 +2,8 @@
 //! itself: what a preset (and the profile) says of conditional writes, SigV2 and bulk
 //! delete is what the server does.
 
-use std::sync::Arc;
-
-use storages_s3::config::{
-    ChecksumAlgorithm, ObjectParameters, PayloadSigning, Provider, ProviderDefaults, SignatureVersion,
-};
-use storages_s3::credentials::{Credentials, StaticProvider};
+use storages_s3::Settings;
+use storages_s3::config::{ChecksumAlgorithm, ObjectParameters};
 use storages_s3::http::Body;
 use storages_s3::s3::Client;
 use storages_s3::s3::WriteOptions;
@@ -35,12 +31,22 @@ async fn honours_if_none_match(client: &Client) -> bool {
     }
 }
 
+/// A client on `client`'s bucket with the bed's options and `extra`, without the provider
+/// preset (which may refuse what the probe asks for).
+fn probe_settings(bed: &Bed, client: &Client, extra: &[(&str, &str)]) -> Settings {
+    let mut options = bed.options(client.bucket(), Style::Path);
+    options.remove("provider");
+    Settings::builder()
+        .options(options)
+        .options(extra.iter().copied())
+        .no_globals()
+        .build()
+        .unwrap()
+}
+
 /// Whether a SigV2-signed request is accepted.
 async fn takes_sigv2(bed: &Bed, client: &Client) -> bool {
-    let mut options = client.options().clone();
-    options.signature_version = SignatureVersion::V2;
-    let creds = Credentials::new(&bed.access_key, bed.secret_key.as_str());
-    let v2 = Client::with_options(options, Arc::new(StaticProvider::new(creds))).unwrap();
+    let v2 = Client::new(&probe_settings(bed, client, &[("signature_version", "s3")])).unwrap();
     v2.head_object("probe/inm", &ObjectParameters::new()).await.is_ok()
 }
 
@@ -49,11 +55,16 @@ async fn takes_sigv2(bed: &Bed, client: &Client) -> bool {
 /// over the bed's own scheme: whether it is taken, and whether the server returns the
 /// checksum with the object (`x-amz-checksum-mode: ENABLED`) so that reads are verified.
 async fn stores_checksums(bed: &Bed, client: &Client) -> (bool, bool) {
-    let mut options = client.options().clone();
-    options.payload_signing = PayloadSigning::Never;
-    options.upload_checksum = Some(ChecksumAlgorithm::Crc64Nvme);
-    let creds = Credentials::new(&bed.access_key, bed.secret_key.as_str());
-    let unsigned = Client::with_options(options, Arc::new(StaticProvider::new(creds))).unwrap();
+    let settings = probe_settings(
+        bed,
+        client,
+        &[
+            ("payload_signing", "never"),
+            ("request_checksum_calculation", "when_supported"),
+        ],
+    );
+    assert_eq!(settings.upload_checksum(), Some(ChecksumAlgorithm::Crc64Nvme));
+    let unsigned = Client::new(&settings).unwrap();
     let body = "unsigned, with a checksum";
     if unsigned
         .put_object("probe/unsigned", Body::from(body), &ObjectParameters::new())
@@ -115,11 +126,21 @@ async fn presets_and_profiles_say_what_the_server_does() {
         eprintln!("{} has no provider preset: only its profile is checked", bed.kind);
         return;
     };
-    let defaults = ProviderDefaults::of(preset.parse::<Provider>().unwrap());
-    assert_eq!(defaults.conditional_writes, conditional, "the {preset} preset");
-    assert_eq!(defaults.sigv2, sigv2, "the {preset} preset");
-    assert!(defaults.bulk_delete, "the {preset} preset");
-    if defaults.upload_checksum.is_some() {
+    let preset_settings = |extra: &[(&str, &str)]| {
+        Settings::builder()
+            .no_globals()
+            .option("bucket_name", "media")
+            .option("endpoint_url", "http://127.0.0.1:9000")
+            .option("provider", preset)
+            .options(extra.iter().copied())
+            .build()
+    };
+    let defaults = preset_settings(&[]).unwrap();
+    assert_eq!(defaults.conditional_writes(), conditional, "the {preset} preset");
+    let v2 = preset_settings(&[("signature_version", "s3")]);
+    assert_eq!(v2.is_ok(), sigv2, "the {preset} preset: {v2:?}");
+    assert!(defaults.bulk_delete(), "the {preset} preset");
+    if defaults.upload_checksum().is_some() {
         assert!(
             checksum_taken && checksum_returned,
             "the {preset} preset says uploads with a CRC64NVME are taken, and the checksum stored"
@@ -129,7 +150,7 @@ async fn presets_and_profiles_say_what_the_server_does() {
     let storage = bed
         .storage("presetsave", Style::Path, &[("file_overwrite", "false")])
         .await;
-    assert_eq!(storage.settings().effective_conditional_writes(), conditional);
+    assert_eq!(storage.settings().conditional_writes(), conditional);
 }
 
 #[test]

@@ -11,11 +11,11 @@ use std::time::{Duration, SystemTime};
 
 use crate::common::{Bed, Capability, Refusal, Style};
 use storages_s3::ErrorKind;
+use storages_s3::S3Storage;
 use storages_s3::config::ObjectParameters;
 use storages_s3::credentials::{Credentials, StaticProvider};
 use storages_s3::http::{Body, HttpClient, HttpConfig};
 use storages_s3::s3::{Client, PostPolicy, PresignedPost, SuccessActionStatus};
-use storages_s3::storage::S3Storage;
 
 /// What the server answered.
 struct Reply {

@@ -8,7 +8,7 @@ use crate::common::{Bed, Capability, Style};
 use bytes::Bytes;
 use storages_s3::ErrorKind;
 use storages_s3::config::ObjectParameters;
-use storages_s3::storage::{Content, S3Storage, Storage, UrlOptions};
+use storages_s3::{Content, S3Storage, Storage, UrlOptions};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 const MIB: usize = 1024 * 1024;
@@ -584,17 +584,8 @@ async fn urls(style: Style) {
     let url = s.url("dir/file name+é.txt").await.unwrap();
     assert!(url.contains("/media/dir/file%20name%2B%C3%A9.txt?"), "{url}");
     assert!(url.contains("X-Amz-Signature="), "{url}");
-    let fetched = storages_s3::http::HttpClient::new(&storages_s3::http::HttpConfig {
-        resolve: storages_s3::Settings::builder()
-            .options(bed.options(s.client().bucket(), style))
-            .no_globals()
-            .build()
-            .unwrap()
-            .resolve
-            .0,
-        ..Default::default()
-    })
-    .unwrap();
+    let fetched =
+        storages_s3::http::HttpClient::new(&storages_s3::http::HttpConfig::from_settings(s.settings())).unwrap();
     let uri: http::Uri = url.parse().unwrap();
     let req = http::Request::get(uri.clone())
         .header("host", uri.authority().unwrap().as_str())

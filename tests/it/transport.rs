@@ -565,7 +565,9 @@ async fn the_shared_config_file_gives_endpoint_and_addressing() {
     let mut ignoring = globals.to_vec();
     ignoring.push(("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true".into()));
     let s = settings_with_globals(&[("bucket_name", "from-config-file".into())], &ignoring);
-    assert!(s.endpoint_url.is_none());
+    let aws = Client::new(&s).unwrap().target(Some("k")).url("");
+    // AWS's endpoint, in the path style the profile still gives.
+    assert_eq!(aws, "https://s3.amazonaws.com/from-config-file/k");
 }
 
 /// Which payload hash and checksum each upload carries, by scheme, policy and provider, as

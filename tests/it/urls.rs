@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use crate::common::{Bed, Style};
 use http::Method;
 use storages_s3::ErrorKind;
-use storages_s3::storage::{S3Storage, UrlOptions};
+use storages_s3::{S3Storage, UrlOptions};
 
 /// 2024-01-02T03:04:05Z, the time of SPEC §4.8's examples.
 fn at() -> SystemTime {

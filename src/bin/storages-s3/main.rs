@@ -12,11 +12,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use clap::{Args, Parser, Subcommand};
+use storages_s3::collect::{self, CollectOptions, Event, Source};
 use storages_s3::config::StorageKind;
+use storages_s3::manifest::ManifestOptions;
 use storages_s3::s3::{Client, DownloadOptions};
-use storages_s3::storage::collect::{self, CollectOptions, Event, Source};
-use storages_s3::storage::manifest::ManifestOptions;
-use storages_s3::storage::{Content, S3ManifestStaticStorage, S3Storage, UrlOptions};
+use storages_s3::{Content, S3ManifestStaticStorage, S3Storage, UrlOptions};
 use storages_s3::{Error, ErrorKind};
 use tokio::io::AsyncWriteExt;
 
@@ -209,7 +209,7 @@ fn storage(flags: &SettingFlags, kind: StorageKind) -> Result<S3Storage, Failure
     Ok(storage)
 }
 
-fn builder(flags: &SettingFlags) -> Result<storages_s3::storage::S3StorageBuilder, Failure> {
+fn builder(flags: &SettingFlags) -> Result<storages_s3::S3StorageBuilder, Failure> {
     let mut b = S3Storage::builder();
     for (name, value) in [
         ("bucket_name", &flags.bucket),

@@ -67,7 +67,7 @@ pub struct ClientOptions {
     pub signature_version: SignatureVersion,
     /// Whether SigV4 signs request bodies (see [`PayloadSigning`]).
     pub payload_signing: PayloadSigning,
-    /// The checksum uploads carry (see [`Settings::effective_upload_checksum`]); `None`:
+    /// The checksum uploads carry (see [`Settings::upload_checksum`]); `None`:
     /// none, unless an upload's `ChecksumAlgorithm` parameter names one and
     /// `checksum_parameter` allows it.
     pub upload_checksum: Option<ChecksumAlgorithm>,
@@ -79,8 +79,6 @@ pub struct ClientOptions {
     pub verify_checksums: bool,
     /// ListObjects version.
     pub list_objects_version: ListObjectsVersion,
-    /// Whether `If-None-Match: *` uploads are honoured.
-    pub conditional_writes: bool,
     /// Whether DeleteObjects is available.
     pub bulk_delete: bool,
     /// Multipart chunking.
@@ -101,28 +99,27 @@ impl ClientOptions {
         let cc = s.client_config.as_ref();
         ClientOptions {
             bucket: s.bucket().to_owned(),
-            region: s.effective_region().to_owned(),
+            region: s.region().to_owned(),
             endpoint: s.endpoint_url.clone(),
             use_ssl: s.use_ssl,
-            use_accelerate_endpoint: s.effective_use_accelerate_endpoint(),
-            use_dualstack_endpoint: s.effective_use_dualstack_endpoint(),
-            addressing_style: s.effective_addressing_style(),
-            signature_version: s.effective_signature_version(),
-            payload_signing: s.effective_payload_signing(),
-            upload_checksum: s.effective_upload_checksum(),
-            checksum_parameter: s.effective_signature_version() == SignatureVersion::V4
+            use_accelerate_endpoint: s.use_accelerate_endpoint(),
+            use_dualstack_endpoint: s.use_dualstack_endpoint(),
+            addressing_style: s.addressing_style(),
+            signature_version: s.signature_version(),
+            payload_signing: s.payload_signing(),
+            upload_checksum: s.upload_checksum(),
+            checksum_parameter: s.signature_version() == SignatureVersion::V4
                 && cc
                     .and_then(|c| c.request_checksum_calculation)
                     .or(s.request_checksum_calculation)
                     != Some(ChecksumPolicy::WhenRequired),
-            verify_checksums: s.effective_response_checksum_validation() == ChecksumPolicy::WhenSupported,
-            list_objects_version: s.effective_list_objects_version(),
-            conditional_writes: s.effective_conditional_writes(),
-            bulk_delete: s.effective_bulk_delete(),
+            verify_checksums: s.response_checksum_validation() == ChecksumPolicy::WhenSupported,
+            list_objects_version: s.list_objects_version(),
+            bulk_delete: s.bulk_delete(),
             transfer: s.transfer_config,
             retry: RetryPolicy {
-                max_attempts: s.effective_max_attempts(),
-                deadline: s.effective_operation_timeout(),
+                max_attempts: s.max_attempts(),
+                deadline: s.operation_timeout(),
                 ..RetryPolicy::default()
             },
             http: HttpConfig::from_settings(s),
@@ -229,7 +226,7 @@ impl Client {
     }
 
     /// A client from resolved options and a credentials provider.
-    pub fn with_options(options: ClientOptions, credentials: Arc<dyn ProvideCredentials>) -> Result<Client> {
+    pub(crate) fn with_options(options: ClientOptions, credentials: Arc<dyn ProvideCredentials>) -> Result<Client> {
         crate::config::check_bucket_name(&options.bucket).map_err(|why| {
             Error::new(
                 ErrorKind::InvalidBucketName,
@@ -332,7 +329,7 @@ impl Client {
     }
 
     /// The resolved options.
-    pub fn options(&self) -> &ClientOptions {
+    pub(crate) fn options(&self) -> &ClientOptions {
         &self.inner.options
     }
 

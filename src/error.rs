@@ -279,7 +279,7 @@ impl Error {
     }
 
     /// The server's error reply, when there was one.
-    pub fn service_error(&self) -> Option<&ServiceError> {
+    pub(crate) fn service_error(&self) -> Option<&ServiceError> {
         self.inner.service.as_ref()
     }
 

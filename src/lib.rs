@@ -131,6 +131,19 @@ pub mod fuzzing {
             settings.validate()
         }
     }
+    /// An error reply from S3 as the error carries it.
+    pub use crate::error::ServiceError;
+
+    /// The server's error reply an error carries, when there was one.
+    pub fn service_error(e: &crate::Error) -> Option<&ServiceError> {
+        e.service_error()
+    }
+
+    /// The object head a reply's headers give.
+    pub fn object_head(headers: &http::HeaderMap) -> crate::Result<crate::s3::ObjectHead> {
+        crate::s3::ObjectHead::from_headers(headers)
+    }
+
     /// One S3 request as the client sends it.
     pub use crate::s3::request::OpRequest;
 
@@ -156,4 +169,4 @@ pub use storage::{PostProcessReport, S3ManifestStaticStorage, manifest};
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 pub use config::table::Settings;
-pub use error::{Error, ErrorKind, Result, ServiceError};
+pub use error::{Error, ErrorKind, Result};

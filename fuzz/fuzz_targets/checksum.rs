@@ -6,7 +6,6 @@ use libfuzzer_sys::fuzz_target;
 use storages_s3::ErrorKind;
 use storages_s3::config::ChecksumAlgorithm;
 use storages_s3::fuzzing::checksum::{StoredChecksum, Verifier, combine};
-use storages_s3::s3::ObjectHead;
 
 fn stored(algorithm: ChecksumAlgorithm, value: String) -> StoredChecksum {
     let mut headers = http::HeaderMap::new();
@@ -15,11 +14,16 @@ fn stored(algorithm: ChecksumAlgorithm, value: String) -> StoredChecksum {
         http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
         http::HeaderValue::from_str(&value).unwrap(),
     );
-    ObjectHead::from_headers(&headers).unwrap().checksum.expect("a stated checksum")
+    storages_s3::fuzzing::object_head(&headers)
+        .unwrap()
+        .checksum
+        .expect("a stated checksum")
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pick, rest)) = data.split_first() else { return };
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
     let Some((&cut, body)) = rest.split_first() else { return };
     let algorithm = ChecksumAlgorithm::ALL[pick as usize % 5];
     let right = algorithm.value_of(body);
@@ -42,7 +46,12 @@ fuzz_target!(|data: &[u8]| {
     // CRCs combine.
     let split = usize::from(cut).min(body.len());
     let (a, b) = body.split_at(split);
-    match combine(algorithm, &algorithm.value_of(a), &algorithm.value_of(b), b.len() as u64) {
+    match combine(
+        algorithm,
+        &algorithm.value_of(a),
+        &algorithm.value_of(b),
+        b.len() as u64,
+    ) {
         Some(whole) => assert_eq!(whole, right, "{}", algorithm.name()),
         None => assert!(matches!(algorithm, ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256)),
     }

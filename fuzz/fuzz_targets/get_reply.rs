@@ -22,8 +22,12 @@ const HEADERS: [&str; 9] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pick, rest)) = data.split_first() else { return };
-    let Some((&shape, rest)) = rest.split_first() else { return };
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let Some((&shape, rest)) = rest.split_first() else {
+        return;
+    };
     let status = [200u16, 206, 304, 416, 500][pick as usize % 5];
     // The header values: pieces of the input, split at `|`.
     let text = String::from_utf8_lossy(rest);
@@ -46,9 +50,13 @@ fuzz_target!(|data: &[u8]| {
     };
     let etag = pieces.next().filter(|_| shape & 4 != 0);
     let total = (shape & 8 != 0).then_some(b);
-    let Ok((head, content_range)) = parse(&headers) else { return };
+    let Ok((head, content_range)) = parse(&headers) else {
+        return;
+    };
     let expect = Expect { range, etag, total };
-    let Ok(served) = check_reply(status, &head, content_range, &expect) else { return };
+    let Ok(served) = check_reply(status, &head, content_range, &expect) else {
+        return;
+    };
     assert!(matches!(status, 200 | 206), "{status} accepted");
     if let Some(pinned) = etag {
         assert_eq!(head.etag.as_deref(), Some(pinned));
@@ -66,7 +74,11 @@ fuzz_target!(|data: &[u8]| {
     if status == 206 {
         // A 206 is exactly the range asked.
         assert!(range.is_some());
-        assert_eq!((served.first, served.end), (served.reply_first, served.reply_end), "{served:?}");
+        assert_eq!(
+            (served.first, served.end),
+            (served.reply_first, served.reply_end),
+            "{served:?}"
+        );
         let r = content_range.expect("a 206 states its range");
         assert_eq!(served.total, Some(r.total));
         if let Some(len) = head.content_length {

@@ -7,6 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use storages_s3::Error;
+use storages_s3::fuzzing::service_error;
 use storages_s3::fuzzing::xml::{
     ErrorBody, parse_complete_multipart, parse_copy_object, parse_delete_objects, parse_error,
     parse_initiate_multipart, parse_list_multipart_uploads, parse_list_objects,
@@ -14,9 +15,7 @@ use storages_s3::fuzzing::xml::{
 
 /// A service error made from an `<Error>` document inside a 200 reply.
 fn assert_carries(e: &Error, body: &ErrorBody, parser: &str) {
-    let s = e
-        .service_error()
-        .unwrap_or_else(|| panic!("{parser}: an <Error> document gave a non-service error: {e:?}"));
+    let s = service_error(e).unwrap_or_else(|| panic!("{parser}: an <Error> document gave a non-service error: {e:?}"));
     assert_eq!(s.status, 200, "{parser}");
     assert_eq!(s.code, body.code, "{parser}");
     assert_eq!(s.message, body.message, "{parser}");
@@ -106,7 +105,7 @@ fuzz_target!(|data: &[u8]| {
             ] {
                 if let Some(e) = e {
                     assert!(
-                        e.service_error().is_none(),
+                        service_error(e).is_none(),
                         "{name}: service error without <Error>: {e:?}"
                     );
                 }

@@ -71,7 +71,11 @@ fuzz_target!(|data: &[u8]| {
                     element if element.starts_with("Checksum") => {
                         assert!(!std::mem::replace(&mut crc, true), "two checksums in {body:?}");
                         let (algorithm, value) = part.checksum.expect("a checksum was given");
-                        assert_eq!(element, format!("Checksum{}", algorithm.name()), "part {next} of {body:?}");
+                        assert_eq!(
+                            element,
+                            format!("Checksum{}", algorithm.name()),
+                            "part {next} of {body:?}"
+                        );
                         assert_eq!(text, value, "part {next} of {body:?}");
                     }
                     other => panic!("unexpected element {other:?} in {body:?}"),

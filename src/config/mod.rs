@@ -83,7 +83,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use network::{Endpoint, Proxies, ProxyUrl, ResolveOverrides};
+pub use network::Endpoint;
+pub(crate) use network::{Proxies, ProxyUrl};
 pub use object_parameters::ObjectParameters;
 pub(crate) use object_parameters::{OBJECT_PARAMETERS, ParamUse};
 pub(crate) use provider::ProviderDefaults;
@@ -94,11 +95,11 @@ pub(crate) use shared_file::{SharedFile, read_shared_file};
 pub(crate) use table::SettingKey;
 pub(crate) use table::Settings;
 pub use table::{Origin, SETTINGS, SettingInfo};
-pub(crate) use values::TransferConfig;
 pub use values::{
     AddressingStyle, ChecksumAlgorithm, ChecksumPolicy, ListObjectsVersion, PayloadSigning, Provider, RetryMode,
-    SignatureVersion, Verify,
+    SignatureVersion,
 };
+pub(crate) use values::{TransferConfig, Verify};
 
 use crate::error::{Error, Result};
 
@@ -708,7 +709,7 @@ impl Settings {
     /// Proxies: `client_config`'s, else the `proxies` setting, else the environment's
     /// (`http_proxy`/`HTTP_PROXY`, `https_proxy`/`HTTPS_PROXY`, with `no_proxy`/`NO_PROXY`),
     /// as botocore takes them.
-    pub fn proxies(&self) -> Proxies {
+    pub(crate) fn proxies(&self) -> Proxies {
         match self.configured_proxies() {
             Some(configured) => configured,
             // Checked when the settings were built.

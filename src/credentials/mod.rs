@@ -37,15 +37,15 @@ mod util;
 #[cfg(feature = "credentials-profile")]
 mod web_identity;
 
-pub use cache::{CachedProvider, REFRESH_WINDOW};
+pub use cache::CachedProvider;
 pub use chain::{CredentialsChain, DefaultChain, default_chain, http_config};
 #[cfg(feature = "credentials-container")]
-pub use container::{ContainerProvider, ECS_HOST};
+pub use container::ContainerProvider;
 pub use env::EnvironmentProvider;
 #[cfg(feature = "credentials-imds")]
-pub use imds::{IMDS_ENDPOINT, IMDS_ENDPOINT_IPV6, ImdsProvider};
+pub use imds::ImdsProvider;
 #[cfg(feature = "credentials-profile")]
-pub use process::{PROCESS_TIMEOUT, ProcessProvider};
+pub use process::ProcessProvider;
 #[cfg(feature = "credentials-profile")]
 pub use profile::{ProfileNotFound, ProfileProvider};
 #[cfg(feature = "credentials-profile")]

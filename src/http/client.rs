@@ -27,21 +27,33 @@ use super::tls;
 use crate::config::{Proxies, Settings, Verify};
 use crate::error::{Error, ErrorKind, Result};
 
-/// Transport settings.
+/// Transport settings: those of a storage's settings ([`HttpConfig::from_settings`]), or
+/// the defaults (60 s timeouts, no proxy, the system's trust roots) with what a caller
+/// changes.
+///
+/// ```
+/// use std::time::Duration;
+/// use storages_s3::http::{HttpClient, HttpConfig};
+///
+/// let config = HttpConfig::default()
+///     .with_timeouts(Duration::from_secs(1), Duration::from_secs(3))
+///     .with_resolve("bucket.localhost", "127.0.0.1:9000".parse().unwrap());
+/// let client = HttpClient::new(&config).unwrap();
+/// ```
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
     /// TCP connect (and proxy CONNECT) timeout.
-    pub connect_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
     /// Longest silence while waiting for a reply or reading its body.
-    pub read_timeout: Duration,
+    pub(crate) read_timeout: Duration,
     /// Proxies by scheme.
-    pub proxies: Proxies,
+    pub(crate) proxies: Proxies,
     /// TLS verification.
-    pub verify: Verify,
+    pub(crate) verify: Verify,
     /// Host names dialled at fixed socket addresses.
-    pub resolve: Vec<(String, SocketAddr)>,
+    pub(crate) resolve: Vec<(String, SocketAddr)>,
     /// Idle connections kept per host.
-    pub max_idle_per_host: usize,
+    pub(crate) max_idle_per_host: usize,
 }
 
 impl Default for HttpConfig {
@@ -58,6 +70,20 @@ impl Default for HttpConfig {
 }
 
 impl HttpConfig {
+    /// The connect timeout (TCP, and a proxy's `CONNECT`) and the read timeout (the
+    /// longest silence while waiting for a reply or reading its body).
+    pub fn with_timeouts(mut self, connect: Duration, read: Duration) -> Self {
+        self.connect_timeout = connect;
+        self.read_timeout = read;
+        self
+    }
+
+    /// Dials `host` at `addr`, whatever the resolver says (curl's `--resolve`).
+    pub fn with_resolve(mut self, host: impl Into<String>, addr: SocketAddr) -> Self {
+        self.resolve.push((host.into(), addr));
+        self
+    }
+
     /// The transport settings of a storage's settings.
     pub fn from_settings(s: &Settings) -> Self {
         HttpConfig {

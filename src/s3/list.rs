@@ -18,7 +18,7 @@ use crate::s3::ops::list_objects::{ListObjectsInput, ListObjectsPage, ObjectSumm
 type PageFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send>>;
 
 /// Entries (objects and common prefixes) that [`ListObjects::collect_all`] gathers at most.
-pub const COLLECT_LIMIT: usize = 1_000_000;
+pub(crate) const COLLECT_LIMIT: usize = 1_000_000;
 
 /// The continuation tokens (or markers) a listing has followed, kept as keyed hashes: a
 /// server that sends one again (A, B, A, ...) would have the listing run for ever.
@@ -86,7 +86,7 @@ impl ListObjects {
         std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
     }
 
-    /// Every object and common prefix, across all pages, up to [`COLLECT_LIMIT`] entries
+    /// Every object and common prefix, across all pages, up to 1,000,000 entries
     /// (an [`ErrorKind::LimitExceeded`] error beyond: read larger listings page by page).
     pub async fn collect_all(self) -> Result<(Vec<ObjectSummary>, Vec<String>)> {
         self.collect_up_to(COLLECT_LIMIT).await
@@ -192,7 +192,7 @@ impl ListUploads {
         std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
     }
 
-    /// Every unfinished upload, across all pages, up to [`COLLECT_LIMIT`] (an
+    /// Every unfinished upload, across all pages, up to 1,000,000 (an
     /// [`ErrorKind::LimitExceeded`] error beyond: read larger listings page by page).
     pub async fn collect_all(self) -> Result<Vec<MultipartUploadSummary>> {
         self.collect_up_to(COLLECT_LIMIT).await

@@ -113,7 +113,7 @@ fn text(headers: &HeaderMap, name: &str) -> Option<String> {
 
 impl ObjectHead {
     /// Reads the object's headers from a reply.
-    pub fn from_headers(headers: &HeaderMap) -> Result<ObjectHead> {
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Result<ObjectHead> {
         // Several Content-Length headers that disagree leave the size unknown: refused,
         // as HTTP requires (hyper checks bodies, but a HEAD reply has none).
         let mut lengths = headers.get_all(http::header::CONTENT_LENGTH).iter();

@@ -37,7 +37,8 @@ use quick_xml::events::{BytesStart, Event};
 
 use crate::xml_ref::expand_reference;
 
-use crate::{Error, ErrorKind, Result, ServiceError};
+use crate::error::ServiceError;
+use crate::{Error, ErrorKind, Result};
 
 /// The deepest element nesting a reply may have; S3's replies need 4 at most.
 const MAX_DEPTH: usize = 32;
@@ -67,7 +68,7 @@ pub struct ErrorBody {
 impl ErrorBody {
     /// The error this document reports, for a reply of HTTP `status`.
     pub fn into_error(self, status: u16) -> crate::Error {
-        crate::Error::service(crate::ServiceError {
+        crate::Error::service(crate::error::ServiceError {
             status,
             code: self.code,
             message: self.message,

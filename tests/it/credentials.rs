@@ -34,12 +34,7 @@ fn env(vars: &[(&str, &str)]) -> Arc<dyn GlobalSource> {
 }
 
 fn http() -> HttpClient {
-    HttpClient::new(&HttpConfig {
-        connect_timeout: Duration::from_secs(1),
-        read_timeout: Duration::from_secs(3),
-        ..HttpConfig::default()
-    })
-    .unwrap()
+    HttpClient::new(&HttpConfig::default().with_timeouts(Duration::from_secs(1), Duration::from_secs(3))).unwrap()
 }
 
 /// A home directory with `.aws/config` and `.aws/credentials`.

@@ -17,11 +17,10 @@ async fn fetch(
     body: &'static str,
     resolve: Vec<(String, std::net::SocketAddr)>,
 ) -> (u16, Vec<u8>) {
-    let http = HttpClient::new(&HttpConfig {
-        resolve,
-        ..Default::default()
-    })
-    .unwrap();
+    let config = resolve
+        .into_iter()
+        .fold(HttpConfig::default(), |c, (host, addr)| c.with_resolve(host, addr));
+    let http = HttpClient::new(&config).unwrap();
     let uri: http::Uri = url.parse().unwrap();
     let mut req = http::Request::builder().method(method).uri(uri.clone());
     req = req.header("host", uri.authority().unwrap().as_str());

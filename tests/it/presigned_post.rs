@@ -58,11 +58,7 @@ fn form_body(fields: &[(String, String)], file_name: &str, file_type: &str, cont
 
 /// Posts a form to `url` as a browser would.
 async fn post_form(bed: &Bed, bucket: &str, url: &str, fields: &[(String, String)], content: &[u8]) -> Reply {
-    let http = HttpClient::new(&HttpConfig {
-        resolve: vec![(format!("{bucket}.localhost"), bed.addr)],
-        ..Default::default()
-    })
-    .unwrap();
+    let http = HttpClient::new(&HttpConfig::default().with_resolve(format!("{bucket}.localhost"), bed.addr)).unwrap();
     let (boundary, body) = form_body(fields, "from the browser.bin", "application/octet-stream", content);
     let uri: http::Uri = url.parse().unwrap();
     let req = http::Request::builder()

@@ -9,12 +9,12 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use http::{HeaderValue, Method, Response, StatusCode, Uri};
 
-use crate::ServiceError;
 use crate::config::{
     AddressingStyle, ChecksumAlgorithm, ChecksumPolicy, Endpoint, ListObjectsVersion, ObjectParameters, PayloadSigning,
     Settings, SignatureVersion, TransferConfig,
 };
 use crate::credentials::{self, Credentials, ProvideCredentials, StaticProvider};
+use crate::error::ServiceError;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::retry::{self, Attempt, RetryPolicy, RetryQuota};
 use crate::http::{Body, HttpClient, HttpConfig, ResponseBody};

@@ -72,11 +72,9 @@ impl Browser {
             .spawn()
             .expect("start chromedriver");
         let profile = tempfile::tempdir().unwrap();
-        let http = HttpClient::new(&HttpConfig {
-            read_timeout: Duration::from_secs(60),
-            ..Default::default()
-        })
-        .unwrap();
+        let http =
+            HttpClient::new(&HttpConfig::default().with_timeouts(Duration::from_secs(60), Duration::from_secs(60)))
+                .unwrap();
         let mut browser = Browser {
             driver: child,
             base: format!("http://127.0.0.1:{port}"),

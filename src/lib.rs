@@ -123,7 +123,7 @@ pub mod fuzzing {
     }
     /// Settings' value types, parsed as a setting's string would be.
     pub mod config {
-        pub use crate::config::Endpoint;
+        pub use crate::config::network::Endpoint;
         pub use crate::config::values::{ClientConfig, TransferConfig};
 
         /// Checks built settings once more (as `build()` did): it must succeed, unchanged.

@@ -16,8 +16,9 @@
 use libfuzzer_sys::fuzz_target;
 use storages_s3::ErrorKind;
 use storages_s3::Settings;
-use storages_s3::config::{AddressingStyle, Endpoint};
+use storages_s3::config::AddressingStyle;
 use storages_s3::fuzzing::addressing::{Addressing, check_key, encode_key, encode_query, encode_query_component};
+use storages_s3::fuzzing::config::Endpoint;
 use storages_s3_fuzz::{assert_canonical_encoding, percent_decode};
 
 const BUCKET_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789.-_A";

@@ -16,8 +16,8 @@ use std::net::Ipv6Addr;
 
 use libfuzzer_sys::fuzz_target;
 use storages_s3::Settings;
-use storages_s3::config::{Endpoint, ObjectParameters};
-use storages_s3::fuzzing::config::{ClientConfig, TransferConfig, validate};
+use storages_s3::config::ObjectParameters;
+use storages_s3::fuzzing::config::{ClientConfig, Endpoint, TransferConfig, validate};
 
 const SECRET_OPTIONS: [&str; 2] = ["secret_key", "security_token"];
 const SENTINEL: &str = "SENTINEL-\u{1F511}-VALUE";

@@ -70,7 +70,7 @@
 //! ```
 
 pub(crate) mod ini;
-mod network;
+pub(crate) mod network;
 mod object_parameters;
 mod provider;
 mod secret;
@@ -83,8 +83,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use network::Endpoint;
-pub(crate) use network::{Proxies, ProxyUrl};
+pub(crate) use network::{Endpoint, Proxies, ProxyUrl};
 pub use object_parameters::ObjectParameters;
 pub(crate) use object_parameters::{OBJECT_PARAMETERS, ParamUse};
 pub(crate) use provider::ProviderDefaults;

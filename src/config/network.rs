@@ -160,15 +160,6 @@ impl SettingValue for ResolveOverrides {
 }
 
 /// An S3 endpoint URL (`endpoint_url`): scheme, host, optional port and path prefix.
-///
-/// ```
-/// use storages_s3::config::Endpoint;
-///
-/// let e: Endpoint = "http://127.0.0.1:9000/s3".parse().unwrap();
-/// assert_eq!((e.https, e.host.as_str(), e.port, e.path.as_str()), (false, "127.0.0.1", Some(9000), "/s3"));
-/// assert!(e.is_ip());
-/// assert!("minio:9000".parse::<Endpoint>().is_err()); // the scheme is required
-/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     /// `https` (true) or `http`.
@@ -315,6 +306,13 @@ mod tests {
 
     #[test]
     fn endpoints_parse_and_reject_malformed_urls() {
+        let e: Endpoint = "http://127.0.0.1:9000/s3".parse().unwrap();
+        assert_eq!(
+            (e.https, e.host.as_str(), e.port, e.path.as_str()),
+            (false, "127.0.0.1", Some(9000), "/s3")
+        );
+        assert!(e.is_ip());
+        assert!("minio:9000".parse::<Endpoint>().is_err(), "the scheme is required");
         let e: Endpoint = "HTTPS://S3.Example.com".parse().unwrap();
         assert_eq!(
             (e.https, e.host.as_str(), e.port, e.path.as_str()),

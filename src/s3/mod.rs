@@ -19,11 +19,11 @@ pub(crate) mod request;
 pub(crate) mod sign;
 pub(crate) mod xml;
 
-pub use addressing::{Addressing, Target};
 pub use body::ObjectBody;
 pub use checksum::{StoredChecksum, Verification};
 pub(crate) use client::ClientOptions;
-pub use client::{Client, GetObjectOutput, Presign, UnabortedUpload};
+pub(crate) use client::Presign;
+pub use client::{Client, GetObjectOutput, UnabortedUpload};
 pub use download::{DownloadOptions, DownloadOutcome};
 pub use list::{ListObjects, ListUploads};
 pub use multipart::{Upload, UploadOptions, UploadOutcome, part_size_for, upload_stream};

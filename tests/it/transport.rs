@@ -80,7 +80,7 @@ async fn https_virtual_host_with_a_wildcard_certificate() {
         ("verify", tls.ca_path.display().to_string()),
     ]);
     let client = Client::new(&s).unwrap();
-    assert_eq!(client.target(Some("k")).authority, format!("tls-bucket.s3.test:{port}"));
+    assert_eq!(client.url("k"), format!("https://tls-bucket.s3.test:{port}/k"));
     round_trip(&client).await;
 }
 
@@ -515,11 +515,7 @@ async fn accelerate_and_dualstack_endpoints_are_the_hosts_requests_go_to() {
             ("resolve", format!("{bucket}.{host}={}", server.addr)),
         ]);
         let client = Client::new(&s).unwrap();
-        assert_eq!(
-            client.target(Some("k")).url(""),
-            format!("http://{bucket}.{host}/k"),
-            "{s3}"
-        );
+        assert_eq!(client.url("k"), format!("http://{bucket}.{host}/k"), "{s3}");
         round_trip(&client).await;
         // Without the override the name is AWS's, which this machine cannot reach.
         let unrouted = settings(&[
@@ -557,7 +553,7 @@ async fn the_shared_config_file_gives_endpoint_and_addressing() {
     let s = settings_with_globals(&[("bucket_name", "from-config-file".into())], &globals);
     let client = Client::new(&s).unwrap();
     assert_eq!(
-        client.target(Some("k")).url(""),
+        client.url("k"),
         format!("http://127.0.0.1:{}/from-config-file/k", server.addr.port())
     );
     round_trip(&client).await;
@@ -565,7 +561,7 @@ async fn the_shared_config_file_gives_endpoint_and_addressing() {
     let mut ignoring = globals.to_vec();
     ignoring.push(("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true".into()));
     let s = settings_with_globals(&[("bucket_name", "from-config-file".into())], &ignoring);
-    let aws = Client::new(&s).unwrap().target(Some("k")).url("");
+    let aws = Client::new(&s).unwrap().url("k");
     // AWS's endpoint, in the path style the profile still gives.
     assert_eq!(aws, "https://s3.amazonaws.com/from-config-file/k");
 }

@@ -363,8 +363,31 @@ impl Client {
         true
     }
 
+    /// The plain (unsigned) URL of `key`: where requests on it go, with the client's
+    /// endpoint and addressing style.
+    ///
+    /// ```
+    /// # fn demo() -> storages_s3::Result<()> {
+    /// use storages_s3::{Settings, s3::Client};
+    ///
+    /// let settings = Settings::builder()
+    ///     .no_globals()
+    ///     .option("bucket_name", "media")
+    ///     .option("access_key", "AKIDEXAMPLE")
+    ///     .option("secret_key", "secret")
+    ///     .option("endpoint_url", "http://127.0.0.1:9000")
+    ///     .build()?;
+    /// let client = Client::new(&settings)?;
+    /// assert_eq!(client.url("a b.txt"), "http://127.0.0.1:9000/media/a%20b.txt");
+    /// # Ok(()) }
+    /// # demo().unwrap();
+    /// ```
+    pub fn url(&self, key: &str) -> String {
+        self.target(Some(key)).url("")
+    }
+
     /// The URL a request would go to, for logs and presigning.
-    pub fn target(&self, key: Option<&str>) -> Target {
+    pub(crate) fn target(&self, key: Option<&str>) -> Target {
         self.routing().addressing.target(self.bucket(), key)
     }
 
@@ -817,7 +840,7 @@ impl Client {
 
     /// A presigned URL with every option: a fixed signing time (reproducible links) and
     /// another endpoint to sign for (a public domain in front of an internal endpoint).
-    pub async fn presign_with(&self, p: &Presign<'_>, key: &str) -> Result<String> {
+    pub(crate) async fn presign_with(&self, p: &Presign<'_>, key: &str) -> Result<String> {
         crate::s3::addressing::check_key(key)?;
         crate::config::check_expire(self.inner.options.signature_version, p.expires.as_secs())
             .map_err(|why| Error::new(ErrorKind::InvalidArgument, format!("expire: {why}")))?;

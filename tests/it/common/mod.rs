@@ -82,15 +82,17 @@ impl Bed {
     /// The external server if configured, else a new in-process server.
     pub async fn new() -> Bed {
         if let Some((endpoint, access_key, secret_key, region)) = external() {
-            let url: storages_s3::config::Endpoint = endpoint.parse().expect("STORAGES_S3_TEST_ENDPOINT");
-            let port = url.port.unwrap_or(if url.https { 443 } else { 80 });
-            let addr = tokio::net::lookup_host((url.host.as_str(), port))
+            let url: http::Uri = endpoint.parse().expect("STORAGES_S3_TEST_ENDPOINT");
+            let https = url.scheme_str() == Some("https");
+            let host = url.host().expect("STORAGES_S3_TEST_ENDPOINT has a host").to_owned();
+            let port = url.port_u16().unwrap_or(if https { 443 } else { 80 });
+            let addr = tokio::net::lookup_host((host.as_str(), port))
                 .await
                 .unwrap()
                 .next()
                 .unwrap();
             return Bed {
-                endpoint_host: url.host,
+                endpoint_host: host,
                 port,
                 addr,
                 access_key,

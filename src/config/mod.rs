@@ -135,7 +135,7 @@ impl GlobalSource for BTreeMap<String, String> {
 
 /// No global settings at all: only options and defaults.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct NoGlobals;
+pub(crate) struct NoGlobals;
 
 impl GlobalSource for NoGlobals {
     fn get(&self, _: &str) -> Option<String> {
@@ -174,7 +174,7 @@ pub enum StorageKind {
 
 impl StorageKind {
     /// The original's class name, for messages.
-    pub fn class_name(self) -> &'static str {
+    pub(crate) fn class_name(self) -> &'static str {
         match self {
             StorageKind::Media => "S3Storage",
             StorageKind::Static => "S3StaticStorage",

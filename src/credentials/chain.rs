@@ -31,7 +31,7 @@ use crate::http::{HttpClient, HttpConfig};
 /// ([`ProfileNotFound`]) stops it too. When no source has credentials the error names them
 /// all: `Unable to locate credentials (tried: environment, profile default, ...)`.
 ///
-/// The chain does not cache: wrap it in a [`CachedProvider`] (as [`default_chain`] does).
+/// The chain does not cache: wrap it in a [`CachedProvider`] (as [`DefaultChain::build`] does).
 pub struct CredentialsChain {
     links: Vec<(Cow<'static, str>, Arc<dyn ProvideCredentials>)>,
     winner: std::sync::Mutex<Option<usize>>,
@@ -122,7 +122,7 @@ impl ProvideCredentials for CredentialsChain {
 /// The transport settings for credential services: the storage's resolve overrides, short
 /// timeouts (1 s to connect, 5 s to read), and neither the storage's proxies nor its `verify`
 /// setting, which are S3's (as in the original, where they configure the S3 client only).
-pub fn http_config(settings: &Settings) -> HttpConfig {
+pub(crate) fn http_config(settings: &Settings) -> HttpConfig {
     HttpConfig {
         connect_timeout: Duration::from_secs(1),
         read_timeout: Duration::from_secs(5),
@@ -333,9 +333,9 @@ impl ProvideCredentials for Unavailable {
 }
 
 /// The credentials of SPEC §2 for `settings`: see [`DefaultChain::build`]. `globals` is where
-/// the environment is read ([`crate::config::Env`] for the process's); `http` calls STS and
-/// the metadata services (build it from [`http_config`]).
-pub fn default_chain(
+/// the environment is read; `http` calls STS and the metadata services (built from
+/// [`http_config`]).
+pub(crate) fn default_chain(
     settings: &Settings,
     globals: Arc<dyn GlobalSource>,
     http: HttpClient,

@@ -3,7 +3,7 @@
 //! [`Credentials`] are what requests are signed with; a [`ProvideCredentials`] yields them
 //! (possibly from the network, possibly temporary). Settings give static credentials
 //! (`access_key`/`secret_key`/`security_token`, from options or `AWS_S3_ACCESS_KEY_ID`,
-//! `AWS_ACCESS_KEY_ID`, ...); without them, [`default_chain`] looks where the AWS SDKs look:
+//! `AWS_ACCESS_KEY_ID`, ...); without them, the [`DefaultChain`] looks where the AWS SDKs look:
 //!
 //! - [`EnvironmentProvider`]: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`;
 //! - [`ProfileProvider`]: `~/.aws/config` and `~/.aws/credentials` (static keys, assume role,
@@ -38,7 +38,8 @@ mod util;
 mod web_identity;
 
 pub use cache::CachedProvider;
-pub use chain::{CredentialsChain, DefaultChain, default_chain, http_config};
+pub use chain::{CredentialsChain, DefaultChain};
+pub(crate) use chain::{default_chain, http_config};
 #[cfg(feature = "credentials-container")]
 pub use container::ContainerProvider;
 pub use env::EnvironmentProvider;
@@ -151,7 +152,7 @@ impl Credentials {
     }
 
     /// The static credentials the settings give, if any.
-    pub fn from_settings(settings: &Settings) -> Option<Credentials> {
+    pub(crate) fn from_settings(settings: &Settings) -> Option<Credentials> {
         let key = settings.access_key.as_deref().filter(|k| !k.is_empty())?;
         let secret = settings.secret_key.clone().filter(|s| !s.is_empty())?;
         let mut c = Credentials::new(key, secret);

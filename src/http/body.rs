@@ -21,8 +21,19 @@ use crate::error::{BoxError, Error, ErrorKind, Result};
 /// A stream of bytes a caller uploads.
 pub type ByteStream = Pin<Box<dyn Stream<Item = std::result::Result<Bytes, BoxError>> + Send + 'static>>;
 
-/// The body of a request.
-pub enum Body {
+/// The body of a request: bytes in memory (from `Bytes`, `Vec<u8>`, `String` or `&'static
+/// str`), sent again on retry, or a stream of a stated length ([`Body::stream`]), sent once.
+///
+/// ```
+/// use storages_s3::http::Body;
+///
+/// assert_eq!(Body::from("Hello").len(), 5);
+/// assert!(Body::empty().is_empty());
+/// ```
+pub struct Body(pub(crate) Repr);
+
+/// What a body holds; private, so that a stream's count of bytes sent starts at zero.
+pub(crate) enum Repr {
     /// No body.
     Empty,
     /// Bytes in memory: can be sent again on retry.
@@ -41,34 +52,46 @@ pub enum Body {
 impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Body::Empty => f.write_str("Body::Empty"),
-            Body::Bytes(b) => write!(f, "Body::Bytes({} bytes)", b.len()),
-            Body::Stream { len, .. } => write!(f, "Body::Stream({len} bytes)"),
+            Body(Repr::Empty) => f.write_str("Body::Empty"),
+            Body(Repr::Bytes(b)) => write!(f, "Body::Bytes({} bytes)", b.len()),
+            Body(Repr::Stream { len, .. }) => write!(f, "Body::Stream({len} bytes)"),
         }
     }
 }
 
+impl Default for Body {
+    fn default() -> Self {
+        Body::empty()
+    }
+}
+
 impl Body {
-    /// A stream body of exactly `len` bytes.
+    /// No body.
+    pub fn empty() -> Body {
+        Body(Repr::Empty)
+    }
+
+    /// A stream body of exactly `len` bytes: a request with a stream body is never retried,
+    /// and a stream that yields more or fewer bytes than `len` fails the request.
     pub fn stream(stream: ByteStream, len: u64) -> Body {
-        Body::Stream { stream, len, sent: 0 }
+        Body(Repr::Stream { stream, len, sent: 0 })
     }
 
     /// A copy for another attempt, when the body is replayable.
     pub fn try_clone(&self) -> Option<Body> {
         match self {
-            Body::Empty => Some(Body::Empty),
-            Body::Bytes(b) => Some(Body::Bytes(b.clone())),
-            Body::Stream { .. } => None,
+            Body(Repr::Empty) => Some(Body(Repr::Empty)),
+            Body(Repr::Bytes(b)) => Some(Body(Repr::Bytes(b.clone()))),
+            Body(Repr::Stream { .. }) => None,
         }
     }
 
     /// Length in bytes.
     pub fn len(&self) -> u64 {
         match self {
-            Body::Empty => 0,
-            Body::Bytes(b) => b.len() as u64,
-            Body::Stream { len, .. } => *len,
+            Body(Repr::Empty) => 0,
+            Body(Repr::Bytes(b)) => b.len() as u64,
+            Body(Repr::Stream { len, .. }) => *len,
         }
     }
 
@@ -80,16 +103,20 @@ impl Body {
     /// The bytes, when the body is in memory.
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match self {
-            Body::Empty => Some(&[]),
-            Body::Bytes(b) => Some(b),
-            Body::Stream { .. } => None,
+            Body(Repr::Empty) => Some(&[]),
+            Body(Repr::Bytes(b)) => Some(b),
+            Body(Repr::Stream { .. }) => None,
         }
     }
 }
 
 impl From<Bytes> for Body {
     fn from(b: Bytes) -> Self {
-        if b.is_empty() { Body::Empty } else { Body::Bytes(b) }
+        if b.is_empty() {
+            Body(Repr::Empty)
+        } else {
+            Body(Repr::Bytes(b))
+        }
     }
 }
 
@@ -138,17 +165,17 @@ impl http_body::Body for SendBody {
     ) -> Poll<Option<std::result::Result<Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
         match &mut this.body {
-            Body::Empty => {
+            Body(Repr::Empty) => {
                 this.handed_over.store(true, Ordering::Relaxed);
                 Poll::Ready(None)
             }
-            Body::Bytes(b) => {
+            Body(Repr::Bytes(b)) => {
                 let data = std::mem::take(b);
-                this.body = Body::Empty;
+                this.body = Body(Repr::Empty);
                 this.handed_over.store(true, Ordering::Relaxed);
                 Poll::Ready(Some(Ok(Frame::data(data))))
             }
-            Body::Stream { stream, len, sent } => match ready!(stream.as_mut().poll_next(cx)) {
+            Body(Repr::Stream { stream, len, sent }) => match ready!(stream.as_mut().poll_next(cx)) {
                 Some(Ok(chunk)) => {
                     *sent += chunk.len() as u64;
                     if *sent > *len {
@@ -167,7 +194,7 @@ impl http_body::Body for SendBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self.body, Body::Empty)
+        matches!(self.body, Body(Repr::Empty))
     }
 
     fn size_hint(&self) -> SizeHint {

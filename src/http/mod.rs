@@ -1,7 +1,7 @@
 //! The HTTP floor: one pooled hyper client (TLS, proxies, resolver overrides, timeouts)
 //! and the retry loop. Nothing here knows about S3.
 
-mod body;
+pub(crate) mod body;
 mod client;
 mod connector;
 mod idle;

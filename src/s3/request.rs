@@ -33,7 +33,7 @@ impl OpRequest {
             key: Some(key.to_owned()),
             query: Vec::new(),
             headers: HeaderMap::new(),
-            body: Body::Empty,
+            body: Body::empty(),
         })
     }
 
@@ -45,7 +45,7 @@ impl OpRequest {
             key: None,
             query: Vec::new(),
             headers: HeaderMap::new(),
-            body: Body::Empty,
+            body: Body::empty(),
         }
     }
 

@@ -163,7 +163,7 @@ pub struct CollectReport {
 
 /// The files of the folders, found as Django's finders find them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Found {
+pub(crate) struct Found {
     /// Every file as (storage name, local path), in folder order, then by name.
     pub files: Vec<(String, PathBuf)>,
     /// Files left out because an earlier folder already gave their name.
@@ -178,7 +178,7 @@ fn ignored(ignore: &[String], name: &str) -> bool {
 /// folder): ignored names left out as Django leaves them out, and of two files with one
 /// name, the first folder's kept. Reads the disk: async callers run it on a blocking thread
 /// (as [`collect`] does).
-pub fn find_files(sources: &[Source], ignore: &[String]) -> Result<Found> {
+pub(crate) fn find_files(sources: &[Source], ignore: &[String]) -> Result<Found> {
     let mut found = Found::default();
     let mut seen = std::collections::HashSet::new();
     for source in sources {

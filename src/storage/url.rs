@@ -15,14 +15,14 @@ use crate::s3::addressing::{encode_key, encode_query};
 #[non_exhaustive]
 pub struct UrlOptions {
     /// Lifetime of a presigned URL; `querystring_expire` when `None`.
-    pub expire: Option<Duration>,
+    pub(crate) expire: Option<Duration>,
     /// Extra parameters, by boto3 name (`ResponseContentDisposition`, `VersionId`, ...) or
     /// by query name (`response-content-disposition`, `versionId`).
-    pub parameters: Vec<(String, String)>,
+    pub(crate) parameters: Vec<(String, String)>,
     /// The method a presigned URL allows (GET when `None`; PUT for browser uploads).
-    pub http_method: Option<Method>,
+    pub(crate) http_method: Option<Method>,
     /// A fixed signing time, for reproducible links.
-    pub at: Option<SystemTime>,
+    pub(crate) at: Option<SystemTime>,
 }
 
 impl UrlOptions {

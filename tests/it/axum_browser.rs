@@ -19,7 +19,7 @@ async fn download(url: &str) -> Vec<u8> {
     let uri: http::Uri = url.parse().unwrap();
     let req = http::Request::get(uri.clone())
         .header("host", uri.authority().unwrap().as_str())
-        .body(Body::Empty)
+        .body(Body::empty())
         .unwrap();
     let resp = http.send(req).await.unwrap();
     assert_eq!(resp.status(), 200, "{url}");

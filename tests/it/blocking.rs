@@ -361,7 +361,7 @@ fn urls(style: Style) {
     let uri: http::Uri = url.parse().unwrap();
     let req = http::Request::get(uri.clone())
         .header("host", uri.authority().unwrap().as_str())
-        .body(storages_s3::http::Body::Empty)
+        .body(storages_s3::http::Body::empty())
         .unwrap();
     let body = env.rt.block_on(async {
         let resp = http.send(req).await.unwrap();

@@ -15,7 +15,7 @@ use http::Method;
 use storages_s3::config::GlobalSource;
 use storages_s3::credentials::{
     CachedProvider, ContainerProvider, Credentials, CredentialsChain, DefaultChain, EnvironmentProvider, ImdsProvider,
-    ProcessProvider, ProfileNotFound, ProfileProvider, ProvideCredentials, WebIdentityProvider, default_chain,
+    ProcessProvider, ProfileNotFound, ProfileProvider, ProvideCredentials, WebIdentityProvider,
 };
 use storages_s3::http::{Body, HttpClient, HttpConfig};
 use storages_s3::{ErrorKind, Settings};
@@ -31,6 +31,15 @@ use crate::common::metadata::{
 fn env(vars: &[(&str, &str)]) -> Arc<dyn GlobalSource> {
     let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     Arc::new(map)
+}
+
+/// The default chain of `settings` over the environment `globals`, as a storage builds it.
+fn default_chain_for(
+    settings: &Settings,
+    globals: Arc<dyn GlobalSource>,
+    http: HttpClient,
+) -> Arc<dyn ProvideCredentials> {
+    DefaultChain::new(globals, http).build(settings)
 }
 
 fn http() -> HttpClient {
@@ -1152,7 +1161,7 @@ async fn nothing_found_names_every_source_within_a_second() {
     let empty = tempfile::tempdir().unwrap();
     let slow = FakeServer::start(|_| Reply::ok("").after(Duration::from_secs(30))).await;
     for endpoint in [refused_url().await, slow.url()] {
-        let p = default_chain(
+        let p = default_chain_for(
             &settings(&[]),
             env(&[
                 ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &endpoint),

@@ -72,7 +72,7 @@ async fn empty_object(style: Style) {
     let bed = Bed::new().await;
     let client = bed.client("empty", style).await;
     client
-        .put_object("empty", Body::Empty, &ObjectParameters::new())
+        .put_object("empty", Body::empty(), &ObjectParameters::new())
         .await
         .unwrap();
     assert_eq!(

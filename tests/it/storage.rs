@@ -589,7 +589,7 @@ async fn urls(style: Style) {
     let uri: http::Uri = url.parse().unwrap();
     let req = http::Request::get(uri.clone())
         .header("host", uri.authority().unwrap().as_str())
-        .body(storages_s3::http::Body::Empty)
+        .body(storages_s3::http::Body::empty())
         .unwrap();
     let resp = fetched.send(req).await.unwrap();
     assert_eq!(resp.status(), 200);

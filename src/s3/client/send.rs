@@ -3,6 +3,7 @@
 //! skew to correct). The per-operation methods build requests and read replies around it.
 
 use super::*;
+use crate::http::body::Repr;
 
 impl Client {
     /// Signs and sends one attempt of a request.
@@ -133,9 +134,9 @@ impl Client {
         let last_reply = &last_reply;
         // Bytes in memory are sent again on retry; a stream goes once.
         let (replay, mut stream) = match body {
-            Body::Empty => (Some(Bytes::new()), None),
-            Body::Bytes(b) => (Some(b), None),
-            stream @ Body::Stream { .. } => (None, Some(stream)),
+            Body(Repr::Empty) => (Some(Bytes::new()), None),
+            Body(Repr::Bytes(b)) => (Some(b), None),
+            stream @ Body(Repr::Stream { .. }) => (None, Some(stream)),
         };
         let replayable = replay.is_some();
         let parts = Parts { method, key, headers };
@@ -146,7 +147,7 @@ impl Client {
             attempts.store(n, Ordering::Relaxed);
             let body = match replay {
                 Some(b) => Body::from(b.clone()),
-                None => stream.take().unwrap_or(Body::Empty),
+                None => stream.take().unwrap_or_default(),
             };
             async move {
                 let reply = self.attempt(parts_ref, query, body, payload).await;

@@ -60,7 +60,7 @@ pub fn request(
     if let Some((algorithm, value)) = checksum {
         req = req.header(algorithm.header(), value)?;
     }
-    Ok(req.body(Body::Bytes(data)))
+    Ok(req.body(Body::from(data)))
 }
 
 /// The reply, with what was sent: the part's checksum and length.

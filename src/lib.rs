@@ -18,6 +18,29 @@
 //!   the retry loop.
 //! - [`config`]: every setting, typed, resolved as option > global setting > default.
 //!
+//! # What 1.0 promises
+//!
+//! Everything this documentation shows is the stable surface, and nothing else:
+//!
+//! - the crate root (the storage API, [`Error`], [`ErrorKind`], [`names`], [`collect`],
+//!   [`manifest`]) and its blocking twin in [`blocking`];
+//! - [`Settings`]: built from options by their original names, and read through its methods,
+//!   which give each setting's effective value (after `client_config`, the shared config
+//!   file and the provider preset), one way per setting; the table of every setting is
+//!   [`config::SETTINGS`];
+//! - [`s3::Client`] with its operations' inputs and outputs, [`s3::Upload`] and presigned
+//!   POST policies;
+//! - [`credentials`]: the [`credentials::ProvideCredentials`] trait and the providers;
+//! - [`http::Body`], and the [`http::HttpClient`] the network providers call through.
+//!
+//! Types come in two shapes. Behaviour (storages, clients, settings, builders) keeps its
+//! fields private and is read through methods. Plain data has public fields: replies are
+//! `#[non_exhaustive]`, so that a field can be added, and the inputs a caller fills in
+//! (`UploadOptions`, `DownloadOptions`, `ListObjectsInput`, ...) implement `Default`, so
+//! that a caller who writes `..Default::default()` keeps compiling when one is added.
+//! Not promised: the `fuzzing` feature's hidden module (the crate's internals, for its fuzz
+//! targets, benchmarks and tests), and the `Debug` output of any type.
+//!
 //! # Example
 //!
 //! ```no_run

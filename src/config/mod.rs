@@ -621,7 +621,7 @@ impl Settings {
     /// Payload signing: `client_config`'s `s3.payload_signing_enabled`, else the setting,
     /// else the shared config file's (`true` is `always`, `false` is `auto`, as botocore
     /// reads them, and as the setting reads them too), else `auto`.
-    pub fn payload_signing(&self) -> PayloadSigning {
+    pub(crate) fn payload_signing(&self) -> PayloadSigning {
         let from_flag = |enabled: bool| {
             if enabled {
                 PayloadSigning::Always
@@ -669,7 +669,7 @@ impl Settings {
     /// Whether reads ask for the object's stored checksum and check the bytes against it:
     /// `response_checksum_validation` from `client_config`, else the setting, else
     /// `when_supported` (botocore's default).
-    pub fn response_checksum_validation(&self) -> ChecksumPolicy {
+    pub(crate) fn response_checksum_validation(&self) -> ChecksumPolicy {
         self.client_config
             .as_ref()
             .and_then(|c| c.response_checksum_validation)
@@ -679,7 +679,7 @@ impl Settings {
 
     /// Whether requests go to S3 Transfer Acceleration (`<bucket>.s3-accelerate.amazonaws.com`):
     /// `client_config`'s `s3.use_accelerate_endpoint`, else the shared config file profile's.
-    pub fn use_accelerate_endpoint(&self) -> bool {
+    pub(crate) fn use_accelerate_endpoint(&self) -> bool {
         self.client_config
             .as_ref()
             .and_then(|c| c.use_accelerate_endpoint)
@@ -689,7 +689,7 @@ impl Settings {
 
     /// Whether requests go to S3's dual-stack endpoint (`s3.dualstack.<region>.amazonaws.com`):
     /// `client_config`'s `s3.use_dualstack_endpoint`, else the shared config file profile's.
-    pub fn use_dualstack_endpoint(&self) -> bool {
+    pub(crate) fn use_dualstack_endpoint(&self) -> bool {
         self.client_config
             .as_ref()
             .and_then(|c| c.use_dualstack_endpoint)
@@ -767,7 +767,7 @@ impl Settings {
     }
 
     /// ListObjects version: the setting, else the provider's.
-    pub fn list_objects_version(&self) -> ListObjectsVersion {
+    pub(crate) fn list_objects_version(&self) -> ListObjectsVersion {
         self.list_objects_version
             .unwrap_or(self.provider_defaults().list_objects_version)
     }
@@ -784,7 +784,7 @@ impl Settings {
     }
 
     /// Connect timeout: `client_config`, the setting, else 60 s (botocore's).
-    pub fn connect_timeout(&self) -> Duration {
+    pub(crate) fn connect_timeout(&self) -> Duration {
         self.client_config
             .as_ref()
             .and_then(|c| c.connect_timeout)
@@ -793,7 +793,7 @@ impl Settings {
     }
 
     /// Read timeout: `client_config`, the setting, else 60 s (botocore's).
-    pub fn read_timeout(&self) -> Duration {
+    pub(crate) fn read_timeout(&self) -> Duration {
         self.client_config
             .as_ref()
             .and_then(|c| c.read_timeout)
@@ -803,13 +803,13 @@ impl Settings {
 
     /// The deadline of one operation over all its attempts: the setting, else 5 minutes;
     /// `None` when set to 0.
-    pub fn operation_timeout(&self) -> Option<Duration> {
+    pub(crate) fn operation_timeout(&self) -> Option<Duration> {
         let t = self.operation_timeout.unwrap_or(Duration::from_secs(300));
         (!t.is_zero()).then_some(t)
     }
 
     /// Retry mode: `client_config`, the setting, else standard.
-    pub fn retry_mode(&self) -> RetryMode {
+    pub(crate) fn retry_mode(&self) -> RetryMode {
         self.client_config
             .as_ref()
             .and_then(|c| c.retries.mode)
@@ -818,7 +818,7 @@ impl Settings {
     }
 
     /// Total attempts per request: `client_config`, the setting, else the mode's default.
-    pub fn max_attempts(&self) -> u32 {
+    pub(crate) fn max_attempts(&self) -> u32 {
         self.client_config
             .as_ref()
             .and_then(|c| c.retries.total_max_attempts)
@@ -830,7 +830,7 @@ impl Settings {
     }
 
     /// Idle connections kept per host: `client_config`, else 10 (botocore's).
-    pub fn max_pool_connections(&self) -> usize {
+    pub(crate) fn max_pool_connections(&self) -> usize {
         self.client_config
             .as_ref()
             .and_then(|c| c.max_pool_connections)

@@ -27,6 +27,7 @@ pub enum Origin {
 
 /// One row of the settings table.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct SettingInfo {
     /// Option name, as given per storage (`bucket_name`).
     pub option: &'static str,

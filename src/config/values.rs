@@ -224,12 +224,13 @@ pub struct RetriesConfig {
 /// let s = Settings::builder()
 ///     .no_globals()
 ///     .option("bucket_name", "media")
-///     .option("client_config", r#"{"s3": {"addressing_style": "path"}, "connect_timeout": 2,
+///     .option("region_name", "us-east-1")
+///     .option("client_config", r#"{"s3": {"addressing_style": "path"}, "region_name": "eu-west-3",
 ///                                  "retries": {"max_attempts": 4, "mode": "standard"}}"#)
 ///     .build()
 ///     .unwrap();
 /// assert_eq!(s.addressing_style(), AddressingStyle::Path);
-/// assert_eq!(s.max_attempts(), 5); // 4 retries after the first attempt
+/// assert_eq!(s.region(), "eu-west-3"); // client_config wins
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientConfig {

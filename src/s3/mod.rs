@@ -27,7 +27,7 @@ pub use client::{Client, GetObjectOutput, UnabortedUpload};
 pub use download::{DownloadOptions, DownloadOutcome};
 pub use list::{ListObjects, ListUploads};
 pub use multipart::{Upload, UploadOptions, UploadOutcome, part_size_for, upload_stream};
-pub use ops::complete_multipart_upload::CompletedPart;
+
 pub use ops::copy_object::{CopyObjectResult, MetadataDirective};
 pub use ops::delete_objects::{DeleteError, DeleteObjectsResult, DeletedObject};
 pub use ops::get_object::{ByteRange, ContentRange};

@@ -23,6 +23,7 @@ pub enum MetadataDirective {
 /// The reply of a successful CopyObject (`CopyObjectResult`) or UploadPartCopy
 /// (`CopyPartResult`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CopyObjectResult {
     /// The entity tag of the copy (with its quotes, as sent).
     pub etag: Option<String>,

@@ -15,6 +15,7 @@ pub const MAX_KEYS: usize = 1000;
 
 /// An object that DeleteObjects removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeletedObject {
     /// The key.
     pub key: String,
@@ -24,6 +25,7 @@ pub struct DeletedObject {
 
 /// An object that DeleteObjects could not remove.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeleteError {
     /// The key.
     pub key: String,
@@ -37,6 +39,7 @@ pub struct DeleteError {
 
 /// The reply of DeleteObjects.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeleteObjectsResult {
     /// Objects removed (absent in quiet mode).
     pub deleted: Vec<DeletedObject>,

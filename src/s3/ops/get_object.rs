@@ -31,6 +31,7 @@ impl ByteRange {
 
 /// `Content-Range: bytes first-last/total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ContentRange {
     /// First byte sent.
     pub first: u64,

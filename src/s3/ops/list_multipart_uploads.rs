@@ -13,6 +13,7 @@ use crate::s3::xml::{
 
 /// One in-progress multipart upload of a ListMultipartUploads reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MultipartUploadSummary {
     /// The key being uploaded, percent-decoded when the reply was url-encoded.
     pub key: String,
@@ -24,6 +25,7 @@ pub struct MultipartUploadSummary {
 
 /// One page of a ListMultipartUploads reply.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ListMultipartUploadsPage {
     /// The uploads of this page.
     pub uploads: Vec<MultipartUploadSummary>,

@@ -36,6 +36,7 @@ pub enum PageToken {
 
 /// One object of a listing (a `<Contents>` element).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ObjectSummary {
     /// The object's key, percent-decoded when the reply was url-encoded.
     pub key: String,
@@ -51,6 +52,7 @@ pub struct ObjectSummary {
 
 /// One page of a ListObjectsV2 or ListObjects (v1) reply.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ListObjectsPage {
     /// The objects of this page, in the server's order.
     pub objects: Vec<ObjectSummary>,

@@ -10,6 +10,7 @@ use crate::s3::request::OpRequest;
 
 /// What S3 said of a stored object.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct PutObjectOutput {
     /// ETag of the new object.
     pub etag: Option<String>,

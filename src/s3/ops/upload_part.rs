@@ -14,6 +14,7 @@ pub const MAX_PART_NUMBER: u32 = 10_000;
 
 /// What S3 said of an uploaded part.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UploadedPart {
     /// Part number, 1 to 10,000.
     pub part_number: u32,

@@ -214,6 +214,7 @@ pub fn signature_v2(policy_base64: &str, secret_key: &str) -> String {
 ///
 /// `Debug` hides the session token of temporary credentials.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PresignedPost {
     /// The form's `action`: the bucket's URL in the client's addressing style
     /// (`https://bucket.s3.amazonaws.com/`, `http://127.0.0.1:9000/bucket/`).

@@ -279,6 +279,7 @@ impl Error {
     }
 
     /// The server's error reply, when there was one.
+    #[cfg_attr(not(feature = "fuzzing"), allow(dead_code))]
     pub(crate) fn service_error(&self) -> Option<&ServiceError> {
         self.inner.service.as_ref()
     }

@@ -118,6 +118,21 @@ pub mod fuzzing {
     /// POST policy documents and their signatures.
     pub mod post {
         pub use crate::s3::post::*;
+
+        /// The conditions a policy holds, in order.
+        pub fn conditions(policy: &crate::s3::PostPolicy) -> &[Condition] {
+            policy.conditions()
+        }
+
+        /// The key a policy allows.
+        pub fn key_condition(policy: &crate::s3::PostPolicy) -> Option<&KeyCondition> {
+            policy.key_condition()
+        }
+
+        /// When a policy expires, as given.
+        pub fn expiration(policy: &crate::s3::PostPolicy) -> Option<Expiration> {
+            policy.expiration()
+        }
     }
     /// Keys and query strings as they go on the wire.
     pub mod addressing {

@@ -49,6 +49,7 @@ pub struct HttpConfig {
     /// Proxies by scheme.
     pub(crate) proxies: Proxies,
     /// TLS verification.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     pub(crate) verify: Verify,
     /// Host names dialled at fixed socket addresses.
     pub(crate) resolve: Vec<(String, SocketAddr)>,

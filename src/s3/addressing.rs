@@ -112,6 +112,7 @@ impl Target {
 
 impl Addressing {
     /// Requests to AWS in `region`.
+    #[cfg_attr(not(feature = "fuzzing"), allow(dead_code))]
     pub fn aws(region: &str, https: bool, style: AddressingStyle) -> Self {
         Addressing {
             endpoint: aws_endpoint(region, https, AwsVariant::default()),

@@ -8,7 +8,7 @@
 pub(crate) mod addressing;
 mod body;
 pub(crate) mod checksum;
-mod client;
+pub(crate) mod client;
 mod download;
 mod list;
 pub(crate) mod multipart;
@@ -21,8 +21,6 @@ pub(crate) mod xml;
 
 pub use body::ObjectBody;
 pub use checksum::{StoredChecksum, Verification};
-pub(crate) use client::ClientOptions;
-pub(crate) use client::Presign;
 pub use client::{Client, GetObjectOutput, UnabortedUpload};
 pub use download::{DownloadOptions, DownloadOutcome};
 pub use list::{ListObjects, ListUploads};
@@ -36,4 +34,4 @@ pub use ops::list_objects::{ListObjectsInput, ListObjectsPage, ObjectSummary, Pa
 pub use ops::put_object::{PutObjectOutput, WriteOptions};
 pub use ops::upload_part::UploadedPart;
 pub use params::ObjectHead;
-pub use post::{Condition, Expiration, KeyCondition, PostPolicy, PostSigning, PresignedPost, SuccessActionStatus};
+pub use post::{PostPolicy, PostSigning, PresignedPost, SuccessActionStatus};

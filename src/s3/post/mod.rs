@@ -402,7 +402,7 @@ impl PostPolicy {
     }
 
     /// Whether a condition (exact or prefix) names `field` (compared without case).
-    pub fn constrains(&self, field: &str) -> bool {
+    pub(crate) fn constrains(&self, field: &str) -> bool {
         let field = field.strip_prefix('$').unwrap_or(field);
         self.conditions
             .iter()
@@ -410,22 +410,24 @@ impl PostPolicy {
     }
 
     /// The key condition, if set.
-    pub fn key_condition(&self) -> Option<&KeyCondition> {
+    pub(crate) fn key_condition(&self) -> Option<&KeyCondition> {
         self.key.as_ref()
     }
 
     /// The expiration, if set.
-    pub fn expiration(&self) -> Option<Expiration> {
+    #[cfg_attr(not(feature = "storage"), allow(dead_code))]
+    pub(crate) fn expiration(&self) -> Option<Expiration> {
         self.expiration
     }
 
     /// The fixed signing time, if set.
-    pub fn signing_time(&self) -> Option<SystemTime> {
+    pub(crate) fn signing_time(&self) -> Option<SystemTime> {
         self.signed_at
     }
 
     /// The conditions beyond bucket and key, in the order given.
-    pub fn conditions(&self) -> &[Condition] {
+    #[cfg_attr(not(feature = "fuzzing"), allow(dead_code))]
+    pub(crate) fn conditions(&self) -> &[Condition] {
         &self.conditions
     }
 

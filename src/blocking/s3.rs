@@ -3,7 +3,7 @@
 use std::time::SystemTime;
 
 use crate::blocking::{File, S3File, run, sealed::OverAsync};
-use crate::config::{ObjectParameters, Settings, StorageKind};
+use crate::config::{ObjectParameters, Settings};
 use crate::error::Result;
 use crate::storage::{self, Content, S3StorageBuilder, UrlOptions};
 
@@ -63,11 +63,6 @@ impl S3Storage {
     /// The async storage underneath.
     pub fn into_async(self) -> storage::S3Storage {
         self.inner
-    }
-
-    /// Media, static, or manifest static storage.
-    pub fn kind(&self) -> StorageKind {
-        self.inner.kind()
     }
 
     /// The settings.

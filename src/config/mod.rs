@@ -161,7 +161,8 @@ impl std::fmt::Debug for Globals {
 
 /// Which storage the settings are for: they differ only in defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum StorageKind {
+#[cfg_attr(not(feature = "manifest"), allow(dead_code))]
+pub(crate) enum StorageKind {
     /// `S3Storage`: user uploads.
     #[default]
     Media,
@@ -227,7 +228,8 @@ impl Default for SettingsBuilder {
 
 impl SettingsBuilder {
     /// Settings for this kind of storage.
-    pub fn kind(mut self, kind: StorageKind) -> Self {
+    #[cfg_attr(not(feature = "storage"), allow(dead_code))]
+    pub(crate) fn kind(mut self, kind: StorageKind) -> Self {
         self.kind = kind;
         self
     }

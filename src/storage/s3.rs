@@ -106,7 +106,7 @@ impl S3StorageBuilder {
     }
 
     /// The storage kind (media by default; static storages differ in defaults).
-    pub fn kind(mut self, kind: StorageKind) -> Self {
+    pub(crate) fn kind(mut self, kind: StorageKind) -> Self {
         self.kind = kind;
         self.settings = self.settings.kind(kind);
         self
@@ -228,11 +228,6 @@ impl S3Storage {
                 hook: None,
             }),
         })
-    }
-
-    /// Media, static, or manifest static storage.
-    pub fn kind(&self) -> StorageKind {
-        self.inner.kind
     }
 
     /// The settings.

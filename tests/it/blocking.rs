@@ -447,7 +447,7 @@ fn storages_are_made_from_settings_and_async_storages() {
         .unwrap();
     let s = S3Storage::from(async_storage);
     assert_eq!(s.size("a.txt").unwrap(), 13);
-    assert_eq!(s.kind(), storages_s3::config::StorageKind::Media);
+    assert!(s.settings().querystring_auth());
     assert_eq!(s.as_async().client().bucket(), c.bucket());
     assert!(s.expected_etag("a.txt", b"from settings").unwrap().starts_with('"'));
     assert_eq!(s.write_parameters("a.txt", None).get("ContentType"), Some("text/plain"));

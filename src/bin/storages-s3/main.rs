@@ -13,10 +13,9 @@ use std::time::{Duration, SystemTime};
 
 use clap::{Args, Parser, Subcommand};
 use storages_s3::collect::{self, CollectOptions, Event, Source};
-use storages_s3::config::StorageKind;
 use storages_s3::manifest::ManifestOptions;
 use storages_s3::s3::{Client, DownloadOptions};
-use storages_s3::{Content, S3ManifestStaticStorage, S3Storage, UrlOptions};
+use storages_s3::{Content, S3ManifestStaticStorage, S3StaticStorage, S3Storage, UrlOptions};
 use storages_s3::{Error, ErrorKind};
 use tokio::io::AsyncWriteExt;
 
@@ -203,8 +202,13 @@ fn remember(storage: &S3Storage) {
         .push(storage.client().clone());
 }
 
-fn storage(flags: &SettingFlags, kind: StorageKind) -> Result<S3Storage, Failure> {
-    let storage = builder(flags)?.kind(kind).build()?;
+/// The media storage (`static_files`: the static one, whose URLs are plain by default).
+fn storage(flags: &SettingFlags, static_files: bool) -> Result<S3Storage, Failure> {
+    let storage = if static_files {
+        S3StaticStorage::from_builder(builder(flags)?)?.into_inner()
+    } else {
+        builder(flags)?.build()?
+    };
     remember(&storage);
     Ok(storage)
 }
@@ -253,7 +257,7 @@ fn parse_age(raw: &str) -> Result<Duration, String> {
 
 /// Lists (and with `abort`, aborts) unfinished multipart uploads under `prefix`.
 async fn uploads(flags: &SettingFlags, prefix: &str, older_than: Option<Duration>, abort: bool) -> Result<(), Failure> {
-    let storage = storage(flags, StorageKind::Media)?;
+    let storage = storage(flags, false)?;
     let client = storage.client();
     let cutoff = older_than.map(|age| SystemTime::now().checked_sub(age).unwrap_or(SystemTime::UNIX_EPOCH));
     let mut pages = client.list_multipart_uploads((!prefix.is_empty()).then_some(prefix));
@@ -339,7 +343,7 @@ async fn collectstatic(flags: &SettingFlags, run: CollectstaticRun) -> Result<()
             remember(m.storage());
             m.storage().clone()
         }
-        None => storage(flags, StorageKind::Static)?,
+        None => storage(flags, true)?,
     };
     let verbosity = run.verbosity;
     let bar = (run.show_progress && verbosity == 1).then(|| {
@@ -428,7 +432,7 @@ async fn collectstatic(flags: &SettingFlags, run: CollectstaticRun) -> Result<()
 }
 
 async fn ls(flags: &SettingFlags, prefix: &str, recursive: bool) -> Result<(), Failure> {
-    let storage = storage(flags, StorageKind::Media)?;
+    let storage = storage(flags, false)?;
     if !recursive {
         let (dirs, files) = storage.listdir(prefix).await?;
         for d in dirs {
@@ -457,7 +461,7 @@ async fn ls(flags: &SettingFlags, prefix: &str, recursive: bool) -> Result<(), F
 }
 
 async fn cp(flags: &SettingFlags, source: &str, destination: &str) -> Result<(), Failure> {
-    let storage = storage(flags, StorageKind::Media)?;
+    let storage = storage(flags, false)?;
     match (storage_name(source), storage_name(destination)) {
         (None, Some(name)) => {
             let path = Path::new(source);
@@ -574,7 +578,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Ls { prefix, recursive } => ls(flags, &prefix, recursive).await,
         Command::Cp { source, destination } => cp(flags, &source, &destination).await,
         Command::Rm { names } => {
-            let storage = storage(flags, StorageKind::Media)?;
+            let storage = storage(flags, false)?;
             for name in names {
                 storage.delete(&name).await?;
             }
@@ -591,7 +595,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             method,
             at,
         } => {
-            let storage = storage(flags, StorageKind::Media)?;
+            let storage = storage(flags, false)?;
             let method: http::Method = method
                 .to_ascii_uppercase()
                 .parse()

@@ -145,11 +145,6 @@ impl HttpClient {
         })
     }
 
-    /// The read timeout replies are subject to.
-    pub fn read_timeout(&self) -> Duration {
-        self.read_timeout
-    }
-
     /// Sends one request and waits for the head of the reply. Until a connection is had,
     /// dialling and the TLS handshake are bounded by the connect and read timeouts
     /// together; from then on the wait fails only when no byte has moved on the connection

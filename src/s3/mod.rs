@@ -30,7 +30,7 @@ pub use ops::copy_object::{CopyObjectResult, MetadataDirective};
 pub use ops::delete_objects::{DeleteError, DeleteObjectsResult, DeletedObject};
 pub use ops::get_object::{ByteRange, ContentRange};
 pub use ops::list_multipart_uploads::{ListMultipartUploadsPage, MultipartUploadSummary};
-pub use ops::list_objects::{ListObjectsInput, ListObjectsPage, ObjectSummary, PageToken};
+pub use ops::list_objects::{ListObjectsInput, ListObjectsPage, ObjectSummary};
 pub use ops::put_object::{PutObjectOutput, WriteOptions};
 pub use ops::upload_part::UploadedPart;
 pub use params::ObjectHead;

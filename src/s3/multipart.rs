@@ -249,7 +249,7 @@ impl Upload {
     /// Copies as much of `data` as fits before the buffer must be flushed; returns how much.
     /// For writers that cannot wait in the middle of a write (`AsyncWrite`): call
     /// [`flush`](Upload::flush) when [`needs_flush`](Upload::needs_flush) says so.
-    pub fn buffer(&mut self, data: &[u8]) -> Result<usize> {
+    pub(crate) fn buffer(&mut self, data: &[u8]) -> Result<usize> {
         self.check_open()?;
         let limit = self.limit();
         let take = limit.saturating_sub(self.buf.len()).min(data.len());
@@ -273,13 +273,13 @@ impl Upload {
     }
 
     /// Whether the buffer is full and must be flushed before more is written.
-    pub fn needs_flush(&self) -> bool {
+    pub(crate) fn needs_flush(&self) -> bool {
         self.buf.len() >= self.limit()
     }
 
     /// Sends every full part in the buffer, going multipart first if needed; waits while
     /// `max_concurrency` parts are in flight.
-    pub async fn flush(&mut self) -> Result<()> {
+    pub(crate) async fn flush(&mut self) -> Result<()> {
         self.check_open()?;
         self.flush_full_parts().await
     }

@@ -31,7 +31,8 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-BYTE_PHASES = ["put_64k", "get_64k", "put_1m", "get_1m", "multipart_put", "stream_get"]
+BYTE_PHASES = ["put_64k", "get_64k", "put_1m", "get_1m", "multipart_put", "stream_get", "file_get_1", "file_get_4",
+               "file_get_10"]
 REQ_PHASES = ["list", "delete"]
 COLORS = {"storages-s3": "#2b7a3d", "storages-s3+crc32": "#7fbf7b", "aws-sdk-s3": "#e08a1e", "aws-sdk-s3+crc32": "#b35806", "object_store": "#3b6db3"}
 

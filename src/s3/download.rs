@@ -18,9 +18,9 @@ use tokio::task::JoinSet;
 
 use crate::config::ObjectParameters;
 use crate::error::{Error, ErrorKind, Result};
-use crate::s3::Client;
 use crate::s3::checksum::{Verification, Verifier};
 use crate::s3::ops::get_object::{ByteRange, Expect};
+use crate::s3::{Client, ObjectHead};
 
 /// How to download.
 #[derive(Debug, Clone, Default)]
@@ -123,18 +123,33 @@ impl Client {
         writer: &mut W,
         options: DownloadOptions,
     ) -> Result<DownloadOutcome> {
+        let params = options.params.read_parameters();
+        let head = self.head_object(key, &params).await?;
+        self.download_object(key, &head, &params, writer, &options).await
+    }
+
+    /// Downloads the object `head` describes (read with `params`) into `writer`: its ETag
+    /// pins every piece, its size decides whether it goes in pieces, and its stored
+    /// checksum is checked over the bytes. A file opened for reading passes the head it
+    /// was opened with, so that its local copy is the version it reads.
+    pub(crate) async fn download_object<W: AsyncWrite + Unpin>(
+        &self,
+        key: &str,
+        head: &ObjectHead,
+        params: &ObjectParameters,
+        writer: &mut W,
+        options: &DownloadOptions,
+    ) -> Result<DownloadOutcome> {
         let transfer = self.options().transfer;
         let part_size = options.part_size.unwrap_or(transfer.multipart_chunksize).max(1);
         let threshold = options.threshold.unwrap_or(transfer.multipart_threshold);
         let concurrency = options.max_concurrency.unwrap_or(transfer.max_concurrency).max(1);
-        let params = options.params.read_parameters();
         let write_err = |e: std::io::Error| {
             Error::new(ErrorKind::Io, "writing the download failed")
                 .with_source(e)
                 .with_operation("Download")
                 .with_object(self.bucket(), Some(key))
         };
-        let head = self.head_object(key, &params).await?;
         let size = head.content_length;
         let Some(size) = size.filter(|s| *s >= threshold && *s > part_size) else {
             // One GET: its body checks the stored checksum itself.
@@ -143,7 +158,7 @@ impl Client {
                 etag: head.etag.as_deref(),
                 total: size,
             };
-            let mut body = self.get_object_expecting(key, &params, &expect).await?.body;
+            let mut body = self.get_object_expecting(key, params, &expect).await?.body;
             let mut written = 0u64;
             while let Some(chunk) = body.chunk().await {
                 let chunk = chunk?;
@@ -153,7 +168,7 @@ impl Client {
             writer.flush().await.map_err(write_err)?;
             return Ok(DownloadOutcome {
                 size: written,
-                etag: head.etag,
+                etag: head.etag.clone(),
                 parts: 1,
                 verification: body.verification().clone(),
             });

@@ -404,8 +404,22 @@ impl S3File {
     /// whole object whose bytes do not match the checksum the server stored is made once
     /// more, and is an error of kind [`ChecksumMismatch`](ErrorKind::ChecksumMismatch) if
     /// it fails again: a corrupted copy is never returned.
+    ///
+    /// A copy of a whole object of at least `transfer_config`'s `multipart_threshold` is
+    /// downloaded in pieces of `multipart_chunksize`, `max_concurrency` at once, as the
+    /// original's `download_fileobj` does; every piece is pinned to the version the file
+    /// was opened on. (A gzip-encoded object is read through its inflater, in one stream.)
     pub async fn local_copy(&mut self) -> Result<tempfile::SpooledTempFile> {
         let from_start = matches!(&self.state, State::Read(r) if r.pos == 0);
+        if from_start && matches!(&self.state, State::Read(r) if !r.gzip) {
+            return match self.copy_in_pieces().await {
+                Err(e) if e.is_checksum_mismatch() => {
+                    crate::trace::event!(warn, key = %self.key, error = %e, "copying again after a checksum mismatch");
+                    self.copy_in_pieces().await
+                }
+                other => other,
+            };
+        }
         match self.spool().await {
             Err(e) if e.is_checksum_mismatch() && from_start => {
                 crate::trace::event!(warn, key = %self.key, error = %e, "copying again after a checksum mismatch");
@@ -417,6 +431,25 @@ impl S3File {
             }
             other => other,
         }
+    }
+
+    /// The whole (plain) object into a new local copy, through the client's download: in
+    /// pieces at once when it is large. The file's position moves to the end, as reading
+    /// it would.
+    async fn copy_in_pieces(&mut self) -> Result<tempfile::SpooledTempFile> {
+        let State::Read(r) = &mut self.state else {
+            return Err(Error::new(ErrorKind::Unsupported, "File was not opened in read mode."));
+        };
+        let mut copy = Spooler::new(self.max_memory_size, self.temp_dir.as_deref());
+        let options = crate::s3::DownloadOptions::default();
+        let got = r
+            .client
+            .download_object(&r.key, &r.head, &r.params, &mut copy, &options)
+            .await?;
+        r.reset();
+        r.pos = got.size;
+        r.eof = true;
+        copy.into_rewound().await
     }
 
     async fn spool(&mut self) -> Result<tempfile::SpooledTempFile> {
@@ -467,6 +500,98 @@ impl S3File {
         .map_err(|e| Error::new(ErrorKind::Io, "writing the local copy failed").with_source(e))?;
         r.map_err(local)?;
         Ok(copy)
+    }
+}
+
+/// A local copy as an [`AsyncWrite`]: in memory up to its limit, then a temporary file
+/// whose writes run on the blocking pool, one at a time; a write's error comes back from the
+/// next write or the flush.
+struct Spooler {
+    copy: Option<tempfile::SpooledTempFile>,
+    limit: usize,
+    written: usize,
+    pending: Option<tokio::task::JoinHandle<(tempfile::SpooledTempFile, io::Result<()>)>>,
+}
+
+impl Spooler {
+    fn new(max_memory_size: u64, temp_dir: Option<&std::path::Path>) -> Spooler {
+        let limit = if max_memory_size == 0 {
+            usize::MAX
+        } else {
+            usize::try_from(max_memory_size).unwrap_or(usize::MAX)
+        };
+        let copy = match temp_dir {
+            Some(dir) => tempfile::spooled_tempfile_in(limit, dir),
+            None => tempfile::spooled_tempfile(limit),
+        };
+        Spooler {
+            copy: Some(copy),
+            limit,
+            written: 0,
+            pending: None,
+        }
+    }
+
+    /// Waits for the write on the blocking pool, if one runs.
+    fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Some(pending) = &mut self.pending {
+            let joined = ready!(Pin::new(pending).poll(cx));
+            self.pending = None;
+            let (copy, result) = joined.map_err(io::Error::other)?;
+            self.copy = Some(copy);
+            result?;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// The copy, at its start.
+    async fn into_rewound(mut self) -> Result<tempfile::SpooledTempFile> {
+        use std::io::Seek;
+        let local = |e: io::Error| Error::new(ErrorKind::Io, "writing the local copy failed").with_source(e);
+        std::future::poll_fn(|cx| self.poll_pending(cx)).await.map_err(local)?;
+        let mut copy = self.copy.take().expect("the copy is back once no write runs");
+        if !copy.is_rolled() {
+            copy.rewind().map_err(local)?;
+            return Ok(copy);
+        }
+        let (copy, r) = tokio::task::spawn_blocking(move || {
+            let r = copy.rewind();
+            (copy, r)
+        })
+        .await
+        .map_err(|e| local(io::Error::other(e)))?;
+        r.map_err(local)?;
+        Ok(copy)
+    }
+}
+
+impl AsyncWrite for Spooler {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        use std::io::Write;
+        ready!(self.poll_pending(cx))?;
+        let this = &mut *self;
+        let mut copy = this.copy.take().expect("the copy is back once no write runs");
+        this.written = this.written.saturating_add(buf.len());
+        if !copy.is_rolled() && this.written <= this.limit {
+            // Still in memory: no file system call.
+            let result = copy.write_all(buf);
+            this.copy = Some(copy);
+            return Poll::Ready(result.map(|()| buf.len()));
+        }
+        let data = buf.to_vec();
+        this.pending = Some(tokio::task::spawn_blocking(move || {
+            let r = copy.write_all(&data);
+            (copy, r)
+        }));
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_pending(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_pending(cx)
     }
 }
 

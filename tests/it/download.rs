@@ -136,6 +136,69 @@ async fn a_piece_broken_midway_resumes_on_its_own() {
     assert_eq!(resumed, 5, "three pieces and two resumes, each pinned");
 }
 
+/// A file's local copy goes as the original's `download_fileobj` does: a large object in
+/// pieces at once, each pinned to the version the file was opened on, a piece cut midway
+/// resumed; the file then reads at its end. Replaced after the open, the object is an error,
+/// not a copy of the new version.
+#[tokio::test]
+async fn a_files_local_copy_comes_in_pieces_of_the_version_opened() {
+    use tokio::io::AsyncReadExt;
+    let bed = Bed::new().await;
+    let proxy = FaultProxy::start(bed.addr).await;
+    let bucket = unique_bucket("dlcopy");
+    let mut o = bed.options(&bucket, Style::Path);
+    o.insert("endpoint_url".into(), format!("http://{}", proxy.addr));
+    o.insert(
+        "transfer_config".into(),
+        r#"{"multipart_threshold": 5242880, "multipart_chunksize": 5242880, "max_concurrency": 3}"#.into(),
+    );
+    let storage = storages_s3::S3Storage::builder()
+        .options(o)
+        .no_globals()
+        .build()
+        .unwrap();
+    storage.client().create_bucket().await.unwrap();
+    let object = data(12 * MIB + 7, 5);
+    storage
+        .save("big.bin", storages_s3::Content::from_bytes(object.clone()), None)
+        .await
+        .unwrap();
+    let mut file = storage.open("big.bin", "rb").await.unwrap();
+    let before = proxy.requests().len();
+    // The second piece is cut after 1 MiB, and resumes.
+    proxy.push([Fault::Pass, Fault::TruncateBody(MIB)]);
+    let mut copy = file.local_copy().await.unwrap();
+    let mut got = Vec::new();
+    std::io::Read::read_to_end(&mut copy, &mut got).unwrap();
+    assert!(got == object, "the copy is the object");
+    let gets: Vec<String> = proxy
+        .requests()
+        .into_iter()
+        .skip(before)
+        .map(|h| h.to_ascii_lowercase())
+        .filter(|h| h.starts_with("get "))
+        .collect();
+    assert!(
+        gets.iter()
+            .all(|h| h.contains("if-match:") && h.contains("range: bytes=")),
+        "{gets:?}"
+    );
+    assert_eq!(gets.len(), 4, "three pieces and one resume: {gets:?}");
+    let mut rest = Vec::new();
+    file.read_to_end(&mut rest).await.unwrap();
+    assert!(rest.is_empty(), "the file was read to its end");
+
+    // Replaced after the open: the copy is refused, not made of the new version.
+    let mut file = storage.open("big.bin", "rb").await.unwrap();
+    storage
+        .client()
+        .put_object("big.bin", data(11 * MIB, 6).into(), &ObjectParameters::new())
+        .await
+        .unwrap();
+    let e = file.local_copy().await.unwrap_err();
+    assert!(e.is_precondition_failed(), "{e}");
+}
+
 /// A server for downloads of `object`: HEAD states its size and `head_checksum`; each GET
 /// gets `get(n, request)`.
 async fn object_server(

@@ -121,6 +121,14 @@ pub trait Peer: Clone + Send + Sync + 'static {
     fn list(&self, prefix: String, page: usize) -> impl Future<Output = u64>;
     /// Deletes the keys (bulk DeleteObjects, 1,000 a request).
     fn delete(&self, keys: Vec<String>) -> impl Future<Output = ()>;
+    /// Downloads `key` into a new file at `path`, in `concurrency` ranged GETs at once when
+    /// the client downloads in parts, else in one stream; returns the bytes written.
+    fn download(&self, key: String, path: std::path::PathBuf, concurrency: usize) -> impl Future<Output = u64>;
+    /// Whether the client downloads one object in parts at once (`download` with
+    /// `concurrency > 1`); a client without says so, and runs only the single stream.
+    fn downloads_in_parts(&self) -> bool {
+        false
+    }
 }
 
 /// CPU seconds (user, system) of this process.
@@ -305,6 +313,22 @@ pub async fn workload<P: Peer>(client_name: &str, peer: P, env: &Env) {
     };
     let got = phase(env, client_name, "stream_get", 1, down).await;
     assert_eq!(got["bytes"].as_u64(), Some(s.big as u64), "downloaded size");
+
+    // (c') The same object to a file (on tmpfs: the file system is not what is measured),
+    // in one stream and, where the client can, in 8 MiB parts 4 and 10 at a time.
+    let dir = std::path::PathBuf::from(var("PEERS_DOWNLOAD_DIR", "/dev/shm"));
+    for concurrency in [1, 4, 10] {
+        if concurrency > 1 && !peer.downloads_in_parts() {
+            continue;
+        }
+        let path = dir.join(format!("peers-{client_name}-{}-{concurrency}.bin", std::process::id()));
+        let down = peer.download(big_key.clone(), path.clone(), concurrency);
+        let got = phase(env, client_name, &format!("file_get_{concurrency}"), 1, down).await;
+        assert_eq!(got["bytes"].as_u64(), Some(s.big as u64), "downloaded size");
+        let len = std::fs::metadata(&path).expect("the downloaded file").len();
+        assert_eq!(len, s.big as u64, "downloaded file size");
+        std::fs::remove_file(&path).expect("remove the downloaded file");
+    }
     created.push(big_key);
 
     // (d) Listing: keys created first (untimed), then listed in pages of 1,000.

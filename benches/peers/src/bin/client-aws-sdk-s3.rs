@@ -35,6 +35,32 @@ impl Peer for Sdk {
             .expect("put_object");
     }
 
+    /// aws-sdk-s3 has no parallel download of its own (the transfer manager is a crate of
+    /// its own, in preview): one streamed GET into the file.
+    async fn download(&self, key: String, path: std::path::PathBuf, _concurrency: usize) -> u64 {
+        use tokio::io::AsyncWriteExt;
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .expect("get_object");
+        let file = tokio::fs::File::create(&path).await.expect("create the file");
+        let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
+        let mut body = out.body;
+        let mut got = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.expect("get_object body");
+            got += chunk.len() as u64;
+            file.write_all(&chunk).await.expect("write the file");
+        }
+        file.flush().await.expect("write the file");
+        file.into_inner().sync_all().await.expect("sync the file");
+        got
+    }
+
     async fn get(&self, key: String) -> u64 {
         let out = self
             .client

@@ -20,6 +20,24 @@ impl Peer for Os {
         self.0.put(&Path::from(key), PutPayload::from(body)).await.expect("put");
     }
 
+    /// object_store has no parallel download: one streamed GET into the file.
+    async fn download(&self, key: String, path: std::path::PathBuf, _concurrency: usize) -> u64 {
+        use tokio::io::AsyncWriteExt;
+        let out = self.0.get(&Path::from(key)).await.expect("get");
+        let file = tokio::fs::File::create(&path).await.expect("create the file");
+        let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
+        let mut stream = out.into_stream();
+        let mut got = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.expect("get body");
+            got += chunk.len() as u64;
+            file.write_all(&chunk).await.expect("write the file");
+        }
+        file.flush().await.expect("write the file");
+        file.into_inner().sync_all().await.expect("sync the file");
+        got
+    }
+
     async fn get(&self, key: String) -> u64 {
         let out = self.0.get(&Path::from(key)).await.expect("get");
         let mut stream = out.into_stream();

@@ -16,7 +16,7 @@ use storages_s3::config::ObjectParameters;
 use storages_s3::http::Body;
 use storages_s3::s3::Client;
 use storages_s3::s3::ListObjectsInput;
-use storages_s3::s3::{Upload, UploadOptions};
+use storages_s3::s3::{DownloadOptions, Upload, UploadOptions};
 
 #[derive(Clone)]
 struct Ours(Client);
@@ -72,6 +72,23 @@ impl Peer for Ours {
             n += page.expect("list page").objects.len() as u64;
         }
         n
+    }
+
+    async fn download(&self, key: String, path: std::path::PathBuf, concurrency: usize) -> u64 {
+        // One stream for 1 (no object is above the threshold), else 8 MiB parts.
+        let options = DownloadOptions {
+            threshold: (concurrency == 1).then_some(u64::MAX),
+            part_size: Some(8 << 20),
+            max_concurrency: Some(concurrency),
+            ..DownloadOptions::default()
+        };
+        let got = self.0.download_to_path(&key, &path, options).await.expect("download");
+        assert_eq!(got.parts > 1, concurrency > 1, "parts: {}", got.parts);
+        got.size
+    }
+
+    fn downloads_in_parts(&self) -> bool {
+        true
     }
 
     async fn delete(&self, keys: Vec<String>) {

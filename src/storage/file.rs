@@ -453,53 +453,17 @@ impl S3File {
     }
 
     async fn spool(&mut self) -> Result<tempfile::SpooledTempFile> {
-        use std::io::{Seek, Write};
-        use tokio::io::AsyncReadExt;
-        let limit = if self.max_memory_size == 0 {
-            usize::MAX
-        } else {
-            self.max_memory_size as usize
-        };
-        let mut copy = match &self.temp_dir {
-            Some(dir) => tempfile::spooled_tempfile_in(limit, dir),
-            None => tempfile::spooled_tempfile(limit),
-        };
-        let local = |e: io::Error| Error::new(ErrorKind::Io, "writing the local copy failed").with_source(e);
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut copy = Spooler::new(self.max_memory_size, self.temp_dir.as_deref());
         let mut buf = vec![0u8; 256 * 1024];
-        let mut written = 0usize;
         loop {
             let n = self.read(&mut buf).await?;
             if n == 0 {
                 break;
             }
-            written = written.saturating_add(n);
-            if !copy.is_rolled() && written <= limit {
-                // Still in memory: no file system call.
-                copy.write_all(&buf[..n]).map_err(local)?;
-                continue;
-            }
-            // Spilling to disk (or on disk already): file writes run off the async runtime.
-            let (c, b, r) = tokio::task::spawn_blocking(move || {
-                let r = copy.write_all(&buf[..n]);
-                (copy, buf, r)
-            })
-            .await
-            .map_err(|e| Error::new(ErrorKind::Io, "writing the local copy failed").with_source(e))?;
-            (copy, buf) = (c, b);
-            r.map_err(local)?;
+            copy.write_all(&buf[..n]).await.map_err(local_copy_error)?;
         }
-        if !copy.is_rolled() {
-            copy.rewind().map_err(local)?;
-            return Ok(copy);
-        }
-        let (copy, r) = tokio::task::spawn_blocking(move || {
-            let r = copy.rewind();
-            (copy, r)
-        })
-        .await
-        .map_err(|e| Error::new(ErrorKind::Io, "writing the local copy failed").with_source(e))?;
-        r.map_err(local)?;
-        Ok(copy)
+        copy.into_rewound().await
     }
 }
 
@@ -547,7 +511,7 @@ impl Spooler {
     /// The copy, at its start.
     async fn into_rewound(mut self) -> Result<tempfile::SpooledTempFile> {
         use std::io::Seek;
-        let local = |e: io::Error| Error::new(ErrorKind::Io, "writing the local copy failed").with_source(e);
+        let local = local_copy_error;
         std::future::poll_fn(|cx| self.poll_pending(cx)).await.map_err(local)?;
         let mut copy = self.copy.take().expect("the copy is back once no write runs");
         if !copy.is_rolled() {
@@ -593,6 +557,10 @@ impl AsyncWrite for Spooler {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.poll_pending(cx)
     }
+}
+
+fn local_copy_error(e: io::Error) -> Error {
+    Error::new(ErrorKind::Io, "writing the local copy failed").with_source(e)
 }
 
 fn unsupported(message: &'static str) -> io::Error {

@@ -31,6 +31,13 @@ fn pieces(part: usize, at_once: usize) -> DownloadOptions {
     }
 }
 
+/// The bed's options for a new bucket, every request going through `proxy`.
+fn proxied(bed: &Bed, proxy: &FaultProxy, tag: &str) -> std::collections::HashMap<String, String> {
+    let mut o = bed.options(&unique_bucket(tag), Style::Path);
+    o.insert("endpoint_url".into(), format!("http://{}", proxy.addr));
+    o
+}
+
 /// Files in `dir` (a download leaves nothing but its target).
 fn files_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -102,9 +109,7 @@ both_styles!(a_large_object_comes_in_pieces_byte_for_byte);
 async fn a_piece_broken_midway_resumes_on_its_own() {
     let bed = Bed::new().await;
     let proxy = FaultProxy::start(bed.addr).await;
-    let bucket = unique_bucket("dlfault");
-    let mut o = bed.options(&bucket, Style::Path);
-    o.insert("endpoint_url".into(), format!("http://{}", proxy.addr));
+    let o = proxied(&bed, &proxy, "dlfault");
     let client = Client::new(
         &storages_s3::Settings::builder()
             .options(o)
@@ -145,9 +150,7 @@ async fn a_files_local_copy_comes_in_pieces_of_the_version_opened() {
     use tokio::io::AsyncReadExt;
     let bed = Bed::new().await;
     let proxy = FaultProxy::start(bed.addr).await;
-    let bucket = unique_bucket("dlcopy");
-    let mut o = bed.options(&bucket, Style::Path);
-    o.insert("endpoint_url".into(), format!("http://{}", proxy.addr));
+    let mut o = proxied(&bed, &proxy, "dlcopy");
     o.insert(
         "transfer_config".into(),
         r#"{"multipart_threshold": 5242880, "multipart_chunksize": 5242880, "max_concurrency": 3}"#.into(),

@@ -23,6 +23,21 @@ struct Sdk {
     bucket: String,
 }
 
+impl Sdk {
+    /// A GetObject's body, streaming.
+    async fn body(&self, key: String) -> ByteStream {
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .expect("get_object");
+        out.body
+    }
+}
+
 impl Peer for Sdk {
     async fn put(&self, key: String, body: Bytes) {
         self.client
@@ -39,17 +54,9 @@ impl Peer for Sdk {
     /// its own, in preview): one streamed GET into the file.
     async fn download(&self, key: String, path: std::path::PathBuf, _concurrency: usize) -> u64 {
         use tokio::io::AsyncWriteExt;
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .expect("get_object");
+        let mut body = self.body(key).await;
         let file = tokio::fs::File::create(&path).await.expect("create the file");
         let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
-        let mut body = out.body;
         let mut got = 0u64;
         while let Some(chunk) = body.next().await {
             let chunk = chunk.expect("get_object body");
@@ -62,15 +69,7 @@ impl Peer for Sdk {
     }
 
     async fn get(&self, key: String) -> u64 {
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .expect("get_object");
-        let mut body = out.body;
+        let mut body = self.body(key).await;
         let mut got = 0u64;
         while let Some(chunk) = body.next().await {
             got += chunk.expect("get_object body").len() as u64;

@@ -87,12 +87,15 @@ impl Client {
                 .await
                 .map_err(|e| io("cannot write beside", e))?;
             let mut guard = RemoveOnDrop(Some(temp.clone()));
-            let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
-            match self.download_to_writer(key, &mut file, options.clone()).await {
+            let mut file = FileSink::new(file.into_std().await);
+            let params = options.params.read_parameters();
+            let got = match self.head_object(key, &params).await {
+                Ok(head) => self.download_object(key, &head, &params, &mut file, &options).await,
+                Err(e) => Err(e),
+            };
+            match got {
                 Ok(outcome) => {
-                    file.flush().await.map_err(|e| io("cannot write", e))?;
-                    let file = file.into_inner();
-                    file.sync_all().await.map_err(|e| io("cannot write", e))?;
+                    file.sync().await.map_err(|e| io("cannot write", e))?;
                     drop(file);
                     tokio::fs::rename(&temp, path)
                         .await
@@ -125,19 +128,20 @@ impl Client {
     ) -> Result<DownloadOutcome> {
         let params = options.params.read_parameters();
         let head = self.head_object(key, &params).await?;
-        self.download_object(key, &head, &params, writer, &options).await
+        self.download_object(key, &head, &params, &mut WriterSink(writer), &options)
+            .await
     }
 
     /// Downloads the object `head` describes (read with `params`) into `writer`: its ETag
     /// pins every piece, its size decides whether it goes in pieces, and its stored
     /// checksum is checked over the bytes. A file opened for reading passes the head it
     /// was opened with, so that its local copy is the version it reads.
-    pub(crate) async fn download_object<W: AsyncWrite + Unpin>(
+    pub(crate) async fn download_object<S: Sink>(
         &self,
         key: &str,
         head: &ObjectHead,
         params: &ObjectParameters,
-        writer: &mut W,
+        writer: &mut S,
         options: &DownloadOptions,
     ) -> Result<DownloadOutcome> {
         let transfer = self.options().transfer;
@@ -162,10 +166,10 @@ impl Client {
             let mut written = 0u64;
             while let Some(chunk) = body.chunk().await {
                 let chunk = chunk?;
-                writer.write_all(&chunk).await.map_err(write_err)?;
                 written += chunk.len() as u64;
+                writer.put(chunk).await.map_err(write_err)?;
             }
-            writer.flush().await.map_err(write_err)?;
+            writer.finish().await.map_err(write_err)?;
             return Ok(DownloadOutcome {
                 size: written,
                 etag: head.etag.clone(),
@@ -188,8 +192,10 @@ impl Client {
             _ => None,
         };
         let count = size.div_ceil(part_size);
-        let mut tasks: JoinSet<(u64, Result<Bytes>)> = JoinSet::new();
-        let mut done: BTreeMap<u64, Bytes> = BTreeMap::new();
+        // A piece is kept as the chunks it arrived in: no copy into one buffer, and no
+        // allocation of a piece's size (whose pages would all fault in once more).
+        let mut tasks: JoinSet<(u64, Result<Vec<Bytes>>)> = JoinSet::new();
+        let mut done: BTreeMap<u64, Vec<Bytes>> = BTreeMap::new();
         let (mut next_start, mut next_write) = (0u64, 0u64);
         while next_write < count {
             // Start pieces while the window (written to started) has room.
@@ -204,8 +210,12 @@ impl Client {
                         total: Some(size),
                     };
                     let piece = async {
-                        let out = client.get_object_expecting(&key, &params, &expect).await?;
-                        out.body.collect((last - first + 1) as usize).await
+                        let mut body = client.get_object_expecting(&key, &params, &expect).await?.body;
+                        let mut chunks = Vec::new();
+                        while let Some(chunk) = body.chunk().await {
+                            chunks.push(chunk?);
+                        }
+                        Ok(chunks)
                     };
                     (next_start, piece.await)
                 });
@@ -219,14 +229,16 @@ impl Client {
             })?;
             done.insert(index, piece?);
             while let Some(piece) = done.remove(&next_write) {
-                if let Some(v) = &mut verifier {
-                    v.update(&piece);
+                for chunk in piece {
+                    if let Some(v) = &mut verifier {
+                        v.update(&chunk);
+                    }
+                    writer.put(chunk).await.map_err(write_err)?;
                 }
-                writer.write_all(&piece).await.map_err(write_err)?;
                 next_write += 1;
             }
         }
-        writer.flush().await.map_err(write_err)?;
+        writer.finish().await.map_err(write_err)?;
         let verification = match (verifier, &head.checksum) {
             (Some(v), _) => Verification::Verified(
                 v.finish()
@@ -242,6 +254,109 @@ impl Client {
             parts: count as u32,
             verification,
         })
+    }
+}
+
+/// Where a download's bytes go, in order, as the chunks they arrived in.
+pub(crate) trait Sink {
+    /// Takes the next chunk.
+    async fn put(&mut self, chunk: Bytes) -> std::io::Result<()>;
+    /// Everything put is written.
+    async fn finish(&mut self) -> std::io::Result<()>;
+}
+
+/// Any [`AsyncWrite`]: each chunk is written through.
+pub(crate) struct WriterSink<'a, W>(pub(crate) &'a mut W);
+
+impl<W: AsyncWrite + Unpin> Sink for WriterSink<'_, W> {
+    async fn put(&mut self, chunk: Bytes) -> std::io::Result<()> {
+        self.0.write_all(&chunk).await
+    }
+
+    async fn finish(&mut self) -> std::io::Result<()> {
+        self.0.flush().await
+    }
+}
+
+/// A file written on the blocking pool in batches of about 1 MiB, straight from the
+/// chunks as received (no copy on the way to the kernel), one batch in flight while the
+/// next gathers.
+struct FileSink {
+    file: Option<std::fs::File>,
+    batch: Vec<Bytes>,
+    batched: usize,
+    writing: Option<tokio::task::JoinHandle<(std::fs::File, std::io::Result<()>)>>,
+}
+
+/// Bytes gathered before they go to the file.
+const FILE_BATCH: usize = 1 << 20;
+
+impl FileSink {
+    fn new(file: std::fs::File) -> FileSink {
+        FileSink {
+            file: Some(file),
+            batch: Vec::new(),
+            batched: 0,
+            writing: None,
+        }
+    }
+
+    /// Waits for the batch being written, and takes the file back.
+    async fn written(&mut self) -> std::io::Result<()> {
+        if let Some(writing) = self.writing.take() {
+            let (file, result) = writing.await.map_err(std::io::Error::other)?;
+            self.file = Some(file);
+            result?;
+        }
+        Ok(())
+    }
+
+    /// Sends the gathered chunks to the file.
+    async fn write_batch(&mut self) -> std::io::Result<()> {
+        self.written().await?;
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        self.batched = 0;
+        let mut file = self.file.take().expect("the file is back once no batch is written");
+        self.writing = Some(tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            let result = batch.iter().try_for_each(|chunk| file.write_all(chunk));
+            (file, result)
+        }));
+        Ok(())
+    }
+
+    /// Everything written and on disk.
+    async fn sync(&mut self) -> std::io::Result<()> {
+        self.write_batch().await?;
+        self.written().await?;
+        let file = self.file.take().expect("the file is back once no batch is written");
+        let (file, result) = tokio::task::spawn_blocking(move || {
+            let result = file.sync_all();
+            (file, result)
+        })
+        .await
+        .map_err(std::io::Error::other)?;
+        self.file = Some(file);
+        result
+    }
+}
+
+impl Sink for FileSink {
+    async fn put(&mut self, chunk: Bytes) -> std::io::Result<()> {
+        self.batched += chunk.len();
+        self.batch.push(chunk);
+        if self.batched >= FILE_BATCH {
+            self.write_batch().await?;
+        }
+        Ok(())
+    }
+
+    async fn finish(&mut self) -> std::io::Result<()> {
+        self.write_batch().await?;
+        self.written().await
     }
 }
 
@@ -262,5 +377,18 @@ impl Drop for RemoveOnDrop {
         if let Some(path) = self.0.take() {
             let _ = std::fs::remove_file(path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Downloads can be spawned: their futures are `Send` whatever the sink inside.
+    #[allow(dead_code)]
+    fn downloads_are_send(client: &Client, out: &mut Vec<u8>) {
+        fn send<T: Send>(_: T) {}
+        send(client.download_to_path("k", "/tmp/k", DownloadOptions::default()));
+        send(client.download_to_writer("k", out, DownloadOptions::default()));
     }
 }

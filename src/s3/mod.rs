@@ -9,7 +9,7 @@ pub(crate) mod addressing;
 mod body;
 pub(crate) mod checksum;
 pub(crate) mod client;
-mod download;
+pub(crate) mod download;
 mod list;
 pub(crate) mod multipart;
 pub(crate) mod ops;

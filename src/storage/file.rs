@@ -14,6 +14,7 @@ use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite, ReadBuf};
 
 use crate::config::ObjectParameters;
 use crate::error::{Error, ErrorKind, Result};
+use crate::s3::download::WriterSink;
 use crate::s3::multipart::Upload;
 use crate::s3::ops::get_object::{ByteRange, Expect};
 use crate::s3::{Client, ObjectBody, ObjectHead};
@@ -444,7 +445,7 @@ impl S3File {
         let options = crate::s3::DownloadOptions::default();
         let got = r
             .client
-            .download_object(&r.key, &r.head, &r.params, &mut copy, &options)
+            .download_object(&r.key, &r.head, &r.params, &mut WriterSink(&mut copy), &options)
             .await?;
         r.reset();
         r.pos = got.size;

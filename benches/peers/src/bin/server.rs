@@ -9,7 +9,8 @@
 //! (that connection included) and closes it; the clients read it before and after each
 //! phase. Runs until killed.
 //!
-//! One change to s3s-fs: a GetObject of a whole object streams the file in 1 MiB reads
+//! One change to s3s-fs: a GetObject (of the whole object or of a range) streams the file in
+//! 1 MiB reads
 //! instead of s3s-fs's 4 KiB reads (each a round trip through tokio's blocking pool), so
 //! that downloads measure the clients rather than the server; headers, ETag and everything
 //! else still come from s3s-fs. Every other call goes to s3s-fs unchanged.
@@ -126,7 +127,7 @@ fn acceptor(dir: &std::path::Path) -> tokio_rustls::TlsAcceptor {
     tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 
-/// s3s-fs, with whole-object GETs read in 1 MiB pieces.
+/// s3s-fs, with GETs (whole or ranged) read in 1 MiB pieces.
 struct Fs {
     fs: s3s_fs::FileSystem,
     root: std::path::PathBuf,
@@ -167,13 +168,26 @@ pass_through! {
     ;
 
     async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
-        let whole = req.input.range.is_none() && req.input.part_number.is_none();
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        let by_part = req.input.part_number.is_some();
         let path = self.root.join(&req.input.bucket).join(&req.input.key);
         let mut resp = self.fs.get_object(req).await?;
-        if whole && resp.output.body.is_some() {
-            if let Ok(file) = tokio::fs::File::open(&path).await {
-                let stream = tokio_util::io::ReaderStream::with_capacity(file, 1 << 20);
-                resp.output.body = Some(StreamingBlob::wrap(stream));
+        // The bytes s3s-fs chose to send (the whole object, or the range it answered with
+        // `Content-Range: bytes first-last/total`), read again in 1 MiB pieces.
+        let first = match resp.output.content_range.as_deref() {
+            None => Some(0),
+            Some(range) => range
+                .strip_prefix("bytes ")
+                .and_then(|r| r.split_once('-'))
+                .and_then(|(first, _)| first.parse::<u64>().ok()),
+        };
+        let len = resp.output.content_length.and_then(|l| u64::try_from(l).ok());
+        if let (false, Some(first), Some(len), Some(_)) = (by_part, first, len, resp.output.body.as_ref()) {
+            if let Ok(mut file) = tokio::fs::File::open(&path).await {
+                if file.seek(std::io::SeekFrom::Start(first)).await.is_ok() {
+                    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 1 << 20);
+                    resp.output.body = Some(StreamingBlob::wrap(stream));
+                }
             }
         }
         Ok(resp)

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 CLIENT=$1 PHASE=$2 DATA_OUT=${3:-/tmp/perf-$1-$2.data}
-PHASES=(put_64k get_64k put_1m get_1m multipart_put stream_get list delete)
+PHASES=(put_64k get_64k put_1m get_1m multipart_put stream_get file_get_1 file_get_4 file_get_10 list delete)
 prev=""
 for i in "${!PHASES[@]}"; do if [ "${PHASES[$i]}" = "$PHASE" ] && [ "$i" -gt 0 ]; then prev=${PHASES[$((i - 1))]}; fi; done
 DATA=$(mktemp -d /dev/shm/peers-perf.XXXXXX)

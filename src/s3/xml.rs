@@ -206,6 +206,27 @@ impl Encoding {
         }
         Ok(())
     }
+
+    /// Decodes what was read before `<EncodingType>url</EncodingType>` arrived: the first
+    /// keys and common prefixes, and the next marker (`marker_field` names it in errors).
+    pub(crate) fn decode_earlier<'a>(
+        &self,
+        keys: impl Iterator<Item = &'a mut String>,
+        prefixes: &mut [String],
+        marker: Option<&mut String>,
+        marker_field: &str,
+    ) -> Result<()> {
+        for key in keys.take(self.keys_before) {
+            url_decode_in_place(key, "Key")?;
+        }
+        for prefix in &mut prefixes[..self.prefixes_before] {
+            url_decode_in_place(prefix, "Prefix")?;
+        }
+        match marker {
+            Some(marker) if self.marker_before => url_decode_in_place(marker, marker_field),
+            _ => Ok(()),
+        }
+    }
 }
 
 fn invalid(message: impl Into<String>) -> Error {

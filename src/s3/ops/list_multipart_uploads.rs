@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::s3::request::OpRequest;
 use crate::s3::xml::{
     Encoding, ErrorFields, maybe_url_decode, missing, parse_bool, parse_time, service_error, set_once, unexpected_root,
-    url_decode_in_place, walk,
+    walk,
 };
 
 /// One in-progress multipart upload of a ListMultipartUploads reply.
@@ -105,16 +105,12 @@ pub fn parse_list_multipart_uploads(xml: &[u8]) -> Result<ListMultipartUploadsPa
         _ if is_truncated.is_some() => {}
         other => return Err(unexpected_root(other, "ListMultipartUploadsResult")),
     }
-    // Values read before `<EncodingType>url</EncodingType>` are still encoded.
-    for upload in &mut page.uploads[..encoding.keys_before] {
-        url_decode_in_place(&mut upload.key, "Key")?;
-    }
-    for prefix in &mut page.common_prefixes[..encoding.prefixes_before] {
-        url_decode_in_place(prefix, "Prefix")?;
-    }
-    if let Some(next_key_marker) = next_key_marker.as_mut().filter(|_| encoding.marker_before) {
-        url_decode_in_place(next_key_marker, "NextKeyMarker")?;
-    }
+    encoding.decode_earlier(
+        page.uploads.iter_mut().map(|u| &mut u.key),
+        &mut page.common_prefixes,
+        next_key_marker.as_mut(),
+        "NextKeyMarker",
+    )?;
     page.is_truncated = is_truncated.ok_or_else(|| missing("IsTruncated"))?;
     page.next_key_marker = next_key_marker.filter(|m: &String| !m.is_empty());
     page.next_upload_id_marker = next_upload_id_marker.filter(|m: &String| !m.is_empty());

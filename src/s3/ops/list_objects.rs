@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::s3::request::OpRequest;
 use crate::s3::xml::{
     Encoding, ErrorFields, maybe_url_decode, missing, parse_bool, parse_time, parse_u64, service_error, set_once,
-    unexpected_root, url_decode_in_place, walk,
+    unexpected_root, walk,
 };
 
 /// What to list.
@@ -188,16 +188,12 @@ pub fn parse_list_objects(xml: &[u8]) -> Result<ListObjectsPage> {
         _ if is_truncated.is_some() => {}
         other => return Err(unexpected_root(other, "ListBucketResult")),
     }
-    // Values read before `<EncodingType>url</EncodingType>` are still encoded.
-    for object in &mut page.objects[..encoding.keys_before] {
-        url_decode_in_place(&mut object.key, "Key")?;
-    }
-    for prefix in &mut page.common_prefixes[..encoding.prefixes_before] {
-        url_decode_in_place(prefix, "Prefix")?;
-    }
-    if let Some(next_marker) = next_marker.as_mut().filter(|_| encoding.marker_before) {
-        url_decode_in_place(next_marker, "NextMarker")?;
-    }
+    encoding.decode_earlier(
+        page.objects.iter_mut().map(|o| &mut o.key),
+        &mut page.common_prefixes,
+        next_marker.as_mut(),
+        "NextMarker",
+    )?;
     page.is_truncated = is_truncated.ok_or_else(|| missing("IsTruncated"))?;
     page.next_continuation_token = next_token.filter(|t| !t.is_empty());
     page.next_marker = next_marker.filter(|m| !m.is_empty());

@@ -87,7 +87,7 @@ impl Client {
                 .await
                 .map_err(|e| io("cannot write beside", e))?;
             let mut guard = RemoveOnDrop(Some(temp.clone()));
-            let mut file = FileSink::new(file.into_std().await);
+            let mut file = BlockingSink::new(file.into_std().await);
             let params = options.params.read_parameters();
             let got = match self.head_object(key, &params).await {
                 Ok(head) => self.download_object(key, &head, &params, &mut file, &options).await,
@@ -95,8 +95,8 @@ impl Client {
             };
             match got {
                 Ok(outcome) => {
-                    file.sync().await.map_err(|e| io("cannot write", e))?;
-                    drop(file);
+                    let file = file.close_with(|f| f.sync_all()).await;
+                    drop(file.map_err(|e| io("cannot write", e))?);
                     tokio::fs::rename(&temp, path)
                         .await
                         .map_err(|e| io("cannot move the download to", e))?;
@@ -278,84 +278,84 @@ impl<W: AsyncWrite + Unpin> Sink for WriterSink<'_, W> {
     }
 }
 
-/// A file written on the blocking pool in batches of about 1 MiB, straight from the
-/// chunks as received (no copy on the way to the kernel), one batch in flight while the
-/// next gathers.
-struct FileSink {
-    file: Option<std::fs::File>,
+/// A writer (a file, a spooled local copy) fed on the blocking pool in batches of about
+/// 1 MiB, straight from the chunks as received (no copy on the way), one batch in flight
+/// while the next gathers.
+pub(crate) struct BlockingSink<W> {
+    inner: Option<W>,
     batch: Vec<Bytes>,
     batched: usize,
-    writing: Option<tokio::task::JoinHandle<(std::fs::File, std::io::Result<()>)>>,
+    writing: Option<tokio::task::JoinHandle<(W, std::io::Result<()>)>>,
 }
 
-/// Bytes gathered before they go to the file.
-const FILE_BATCH: usize = 1 << 20;
+/// Bytes gathered before they go to the writer.
+const BATCH: usize = 1 << 20;
 
-impl FileSink {
-    fn new(file: std::fs::File) -> FileSink {
-        FileSink {
-            file: Some(file),
+impl<W: std::io::Write + Send + 'static> BlockingSink<W> {
+    pub(crate) fn new(inner: W) -> BlockingSink<W> {
+        BlockingSink {
+            inner: Some(inner),
             batch: Vec::new(),
             batched: 0,
             writing: None,
         }
     }
 
-    /// Waits for the batch being written, and takes the file back.
+    /// Waits for the batch being written, and takes the writer back.
     async fn written(&mut self) -> std::io::Result<()> {
         if let Some(writing) = self.writing.take() {
-            let (file, result) = writing.await.map_err(std::io::Error::other)?;
-            self.file = Some(file);
+            let (inner, result) = writing.await.map_err(std::io::Error::other)?;
+            self.inner = Some(inner);
             result?;
         }
         Ok(())
     }
 
-    /// Sends the gathered chunks to the file.
-    async fn write_batch(&mut self) -> std::io::Result<()> {
+    /// Writes the gathered chunks, then runs `then`, in one task on the blocking pool.
+    async fn write_batch(
+        &mut self,
+        then: impl FnOnce(&mut W) -> std::io::Result<()> + Send + 'static,
+    ) -> std::io::Result<()> {
         self.written().await?;
-        if self.batch.is_empty() {
-            return Ok(());
-        }
         let batch = std::mem::take(&mut self.batch);
         self.batched = 0;
-        let mut file = self.file.take().expect("the file is back once no batch is written");
+        let mut inner = self.inner.take().expect("the writer is back once no batch is written");
         self.writing = Some(tokio::task::spawn_blocking(move || {
-            use std::io::Write;
-            let result = batch.iter().try_for_each(|chunk| file.write_all(chunk));
-            (file, result)
+            let result = batch
+                .iter()
+                .try_for_each(|chunk| inner.write_all(chunk))
+                .and_then(|()| then(&mut inner));
+            (inner, result)
         }));
         Ok(())
     }
 
-    /// Everything written and on disk.
-    async fn sync(&mut self) -> std::io::Result<()> {
-        self.write_batch().await?;
+    /// Everything put written, then `last` run on the writer (a sync, a rewind): the
+    /// writer back.
+    pub(crate) async fn close_with(
+        mut self,
+        last: impl FnOnce(&mut W) -> std::io::Result<()> + Send + 'static,
+    ) -> std::io::Result<W> {
+        self.write_batch(last).await?;
         self.written().await?;
-        let file = self.file.take().expect("the file is back once no batch is written");
-        let (file, result) = tokio::task::spawn_blocking(move || {
-            let result = file.sync_all();
-            (file, result)
-        })
-        .await
-        .map_err(std::io::Error::other)?;
-        self.file = Some(file);
-        result
+        Ok(self.inner.take().expect("the writer is back once no batch is written"))
     }
 }
 
-impl Sink for FileSink {
+impl<W: std::io::Write + Send + 'static> Sink for BlockingSink<W> {
     async fn put(&mut self, chunk: Bytes) -> std::io::Result<()> {
         self.batched += chunk.len();
         self.batch.push(chunk);
-        if self.batched >= FILE_BATCH {
-            self.write_batch().await?;
+        if self.batched >= BATCH {
+            self.write_batch(|_| Ok(())).await?;
         }
         Ok(())
     }
 
     async fn finish(&mut self) -> std::io::Result<()> {
-        self.write_batch().await?;
+        if !self.batch.is_empty() {
+            self.write_batch(|_| Ok(())).await?;
+        }
         self.written().await
     }
 }

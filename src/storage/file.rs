@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite, ReadBuf};
 
 use crate::config::ObjectParameters;
 use crate::error::{Error, ErrorKind, Result};
-use crate::s3::download::WriterSink;
+use crate::s3::download::{BlockingSink, Sink};
 use crate::s3::multipart::Upload;
 use crate::s3::ops::get_object::{ByteRange, Expect};
 use crate::s3::{Client, ObjectBody, ObjectHead};
@@ -441,123 +441,54 @@ impl S3File {
         let State::Read(r) = &mut self.state else {
             return Err(Error::new(ErrorKind::Unsupported, "File was not opened in read mode."));
         };
-        let mut copy = Spooler::new(self.max_memory_size, self.temp_dir.as_deref());
+        let mut copy = BlockingSink::new(spooled(self.max_memory_size, self.temp_dir.as_deref()));
         let options = crate::s3::DownloadOptions::default();
         let got = r
             .client
-            .download_object(&r.key, &r.head, &r.params, &mut WriterSink(&mut copy), &options)
+            .download_object(&r.key, &r.head, &r.params, &mut copy, &options)
             .await?;
         r.reset();
         r.pos = got.size;
         r.eof = true;
-        copy.into_rewound().await
+        rewound(copy).await
     }
 
     async fn spool(&mut self) -> Result<tempfile::SpooledTempFile> {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut copy = Spooler::new(self.max_memory_size, self.temp_dir.as_deref());
+        use tokio::io::AsyncReadExt;
+        let mut copy = BlockingSink::new(spooled(self.max_memory_size, self.temp_dir.as_deref()));
         let mut buf = vec![0u8; 256 * 1024];
         loop {
             let n = self.read(&mut buf).await?;
             if n == 0 {
                 break;
             }
-            copy.write_all(&buf[..n]).await.map_err(local_copy_error)?;
+            copy.put(Bytes::copy_from_slice(&buf[..n]))
+                .await
+                .map_err(local_copy_error)?;
         }
-        copy.into_rewound().await
+        rewound(copy).await
     }
 }
 
-/// A local copy as an [`AsyncWrite`]: in memory up to its limit, then a temporary file
-/// whose writes run on the blocking pool, one at a time; a write's error comes back from the
-/// next write or the flush.
-struct Spooler {
-    copy: Option<tempfile::SpooledTempFile>,
-    limit: usize,
-    written: usize,
-    pending: Option<tokio::task::JoinHandle<(tempfile::SpooledTempFile, io::Result<()>)>>,
+/// A new local copy: in memory up to `max_memory_size` (all of it for 0, as in the
+/// original), then in a temporary file in `temp_dir` (else the system's).
+fn spooled(max_memory_size: u64, temp_dir: Option<&std::path::Path>) -> tempfile::SpooledTempFile {
+    let limit = match max_memory_size {
+        0 => usize::MAX,
+        n => usize::try_from(n).unwrap_or(usize::MAX),
+    };
+    match temp_dir {
+        Some(dir) => tempfile::spooled_tempfile_in(limit, dir),
+        None => tempfile::spooled_tempfile(limit),
+    }
 }
 
-impl Spooler {
-    fn new(max_memory_size: u64, temp_dir: Option<&std::path::Path>) -> Spooler {
-        let limit = if max_memory_size == 0 {
-            usize::MAX
-        } else {
-            usize::try_from(max_memory_size).unwrap_or(usize::MAX)
-        };
-        let copy = match temp_dir {
-            Some(dir) => tempfile::spooled_tempfile_in(limit, dir),
-            None => tempfile::spooled_tempfile(limit),
-        };
-        Spooler {
-            copy: Some(copy),
-            limit,
-            written: 0,
-            pending: None,
-        }
-    }
-
-    /// Waits for the write on the blocking pool, if one runs.
-    fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if let Some(pending) = &mut self.pending {
-            let joined = ready!(Pin::new(pending).poll(cx));
-            self.pending = None;
-            let (copy, result) = joined.map_err(io::Error::other)?;
-            self.copy = Some(copy);
-            result?;
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    /// The copy, at its start.
-    async fn into_rewound(mut self) -> Result<tempfile::SpooledTempFile> {
-        use std::io::Seek;
-        let local = local_copy_error;
-        std::future::poll_fn(|cx| self.poll_pending(cx)).await.map_err(local)?;
-        let mut copy = self.copy.take().expect("the copy is back once no write runs");
-        if !copy.is_rolled() {
-            copy.rewind().map_err(local)?;
-            return Ok(copy);
-        }
-        let (copy, r) = tokio::task::spawn_blocking(move || {
-            let r = copy.rewind();
-            (copy, r)
-        })
+/// The copy, complete and at its start.
+async fn rewound(copy: BlockingSink<tempfile::SpooledTempFile>) -> Result<tempfile::SpooledTempFile> {
+    use std::io::Seek;
+    copy.close_with(|c| c.rewind().map(drop))
         .await
-        .map_err(|e| local(io::Error::other(e)))?;
-        r.map_err(local)?;
-        Ok(copy)
-    }
-}
-
-impl AsyncWrite for Spooler {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        use std::io::Write;
-        ready!(self.poll_pending(cx))?;
-        let this = &mut *self;
-        let mut copy = this.copy.take().expect("the copy is back once no write runs");
-        this.written = this.written.saturating_add(buf.len());
-        if !copy.is_rolled() && this.written <= this.limit {
-            // Still in memory: no file system call.
-            let result = copy.write_all(buf);
-            this.copy = Some(copy);
-            return Poll::Ready(result.map(|()| buf.len()));
-        }
-        let data = buf.to_vec();
-        this.pending = Some(tokio::task::spawn_blocking(move || {
-            let r = copy.write_all(&data);
-            (copy, r)
-        }));
-        Poll::Ready(Ok(buf.len()))
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_pending(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_pending(cx)
-    }
+        .map_err(local_copy_error)
 }
 
 fn local_copy_error(e: io::Error) -> Error {
